@@ -1,0 +1,254 @@
+"""Fields an admin adds at runtime, with labels in Japanese and English, validated on write."""
+
+from __future__ import annotations
+
+import math
+import re
+from datetime import date
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field, field_validator, model_validator
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from banso.accounts.models import ENTITIES, CustomFieldDefinition
+from banso.audit.service import Actor, record, snapshot
+from banso.auth.models import User
+from banso.errors import Conflict, FieldError, InvalidInput, NotFound
+from banso.money import parse_amount
+from banso.text import Label, OptionalLong
+
+FIELD_TYPES = (
+    "text",
+    "long_text",
+    "number",
+    "money",
+    "date",
+    "single_choice",
+    "multi_choice",
+    "user",
+    "url",
+    "checkbox",
+)
+FieldType = Literal[
+    "text",
+    "long_text",
+    "number",
+    "money",
+    "date",
+    "single_choice",
+    "multi_choice",
+    "user",
+    "url",
+    "checkbox",
+]
+Entity = Literal["account", "contact", "contract", "deal"]
+
+_KEY_RE = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
+_URL_RE = re.compile(r"^https?://[^\s/$.?#][^\s]*$", re.IGNORECASE)
+_TRUE = {"true", "1", "yes", "y", "on", "はい", "○", "✓", "x"}
+_FALSE = {"false", "0", "no", "n", "off", "いいえ", "", "-"}
+
+
+class CustomFieldIn(BaseModel):
+    entity: Entity = "account"
+    key: str
+    type: FieldType
+    label_ja: Label
+    label_en: Label
+    choices: list[Label] | None = None
+    required: bool = False
+    position: int = 0
+    help_text: OptionalLong = None
+
+    @field_validator("key")
+    @classmethod
+    def _key_shape(cls, value: str) -> str:
+        if not _KEY_RE.match(value):
+            raise ValueError("use lower-case letters, digits and _ (start with a letter, ≤64)")
+        return value
+
+    @model_validator(mode="after")
+    def _choices_match_type(self) -> CustomFieldIn:
+        is_choice = self.type in ("single_choice", "multi_choice")
+        if is_choice and not self.choices:
+            raise ValueError(f"a {self.type} field needs at least one choice")
+        if not is_choice and self.choices:
+            raise ValueError(f"a {self.type} field takes no choices")
+        if self.choices and len(set(self.choices)) != len(self.choices):
+            raise ValueError("choices must be unique")
+        return self
+
+
+class CustomFieldUpdate(BaseModel):
+    label_ja: Label | None = None
+    label_en: Label | None = None
+    choices: list[Label] | None = None
+    required: bool | None = None
+    position: int | None = None
+    help_text: OptionalLong = None
+    version: int = Field(description="The version you read; a stale one gets 409.")
+
+
+def definitions(session: Session, entity: str) -> list[CustomFieldDefinition]:
+    stmt = (
+        select(CustomFieldDefinition)
+        .where(CustomFieldDefinition.entity == entity)
+        .order_by(CustomFieldDefinition.position, CustomFieldDefinition.id)
+    )
+    return list(session.scalars(stmt))
+
+
+def create_definition(session: Session, actor: Actor, data: CustomFieldIn) -> CustomFieldDefinition:
+    existing = session.scalar(
+        select(CustomFieldDefinition).where(
+            CustomFieldDefinition.entity == data.entity, CustomFieldDefinition.key == data.key
+        )
+    )
+    if existing is not None:
+        raise Conflict(f"a custom field {data.key!r} already exists for {data.entity}")
+    definition = CustomFieldDefinition(**data.model_dump())
+    session.add(definition)
+    session.flush()
+    record(session, actor, "create", "custom_field", definition.id, None, snapshot(definition))
+    return definition
+
+
+def get_definition(session: Session, definition_id: int) -> CustomFieldDefinition:
+    definition = session.get(CustomFieldDefinition, definition_id)
+    if definition is None:
+        raise NotFound("custom field", definition_id)
+    return definition
+
+
+def update_definition(
+    session: Session, actor: Actor, definition_id: int, data: CustomFieldUpdate
+) -> CustomFieldDefinition:
+    definition = get_definition(session, definition_id)
+    if definition.version != data.version:
+        raise Conflict("the custom field was changed by someone else", snapshot(definition))
+    before = snapshot(definition)
+    changes = data.model_dump(exclude_unset=True, exclude={"version"})
+    if "choices" in changes and definition.type not in ("single_choice", "multi_choice"):
+        raise InvalidInput.one("choices", f"a {definition.type} field takes no choices")
+    if "choices" in changes and not changes["choices"]:
+        raise InvalidInput.one("choices", "a choice field needs at least one choice")
+    for key, value in changes.items():
+        setattr(definition, key, value)
+    session.flush()
+    record(session, actor, "update", "custom_field", definition.id, before, snapshot(definition))
+    return definition
+
+
+def delete_definition(session: Session, actor: Actor, definition_id: int) -> None:
+    """Remove the definition; stored values stay in the records (shown under 'unknown fields')."""
+    definition = get_definition(session, definition_id)
+    record(session, actor, "delete", "custom_field", definition.id, snapshot(definition), None)
+    session.delete(definition)
+    session.flush()
+
+
+def _coerce(definition: CustomFieldDefinition, value: Any, session: Session) -> Any:
+    kind = definition.type
+    if kind in ("text", "long_text"):
+        if not isinstance(value, str):
+            raise ValueError("must be text")
+        limit = 1000 if kind == "text" else 100_000
+        if len(value) > limit:
+            raise ValueError(f"is longer than {limit} characters")
+        if "\x00" in value:
+            raise ValueError("contains a NUL character")
+        return value
+    if kind == "number":
+        if isinstance(value, bool):
+            raise ValueError("must be a number")
+        if isinstance(value, str):
+            value = float(value.replace(",", "")) if value.strip() else None
+        if not isinstance(value, int | float) or not math.isfinite(value):
+            raise ValueError("must be a finite number")
+        return int(value) if float(value).is_integer() else float(value)
+    if kind == "money":
+        if isinstance(value, bool | float):
+            raise ValueError("must be a whole number of minor units (e.g. yen), not a float")
+        if isinstance(value, str):
+            return parse_amount(value, "JPY")
+        if not isinstance(value, int):
+            raise ValueError("must be an amount")
+        return value
+    if kind == "date":
+        if isinstance(value, date):
+            return value.isoformat()
+        if not isinstance(value, str):
+            raise ValueError("must be a date (YYYY-MM-DD)")
+        return date.fromisoformat(value.strip().replace("/", "-")).isoformat()
+    if kind == "single_choice":
+        if value not in (definition.choices or []):
+            raise ValueError(f"must be one of {definition.choices}")
+        return value
+    if kind == "multi_choice":
+        if isinstance(value, str):
+            value = [part.strip() for part in re.split(r"[;,、]", value) if part.strip()]
+        if not isinstance(value, list):
+            raise ValueError("must be a list of choices")
+        bad = [v for v in value if v not in (definition.choices or [])]
+        if bad:
+            raise ValueError(f"{bad} not among {definition.choices}")
+        return list(dict.fromkeys(value))
+    if kind == "user":
+        if isinstance(value, str) and value.strip().isdigit():
+            value = int(value)
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ValueError("must be a user id")
+        if session.get(User, value) is None:
+            raise ValueError(f"user {value} does not exist")
+        return value
+    if kind == "url":
+        if not isinstance(value, str) or not _URL_RE.match(value.strip()) or len(value) > 2000:
+            raise ValueError("must be an http(s) URL")
+        return value.strip()
+    if kind == "checkbox":
+        if isinstance(value, bool):
+            return value
+        text = str(value).strip().casefold()
+        if text in _TRUE:
+            return True
+        if text in _FALSE:
+            return False
+        raise ValueError("must be true or false")
+    raise ValueError(f"unknown field type {kind}")  # pragma: no cover - guarded by FieldType
+
+
+def validate_custom(
+    session: Session,
+    entity: str,
+    values: dict[str, Any],
+    existing: dict[str, Any] | None = None,
+    *,
+    defs: list[CustomFieldDefinition] | None = None,
+) -> dict[str, Any]:
+    """Check and normalise ``values``; merge them over ``existing``. None removes a value."""
+    assert entity in ENTITIES
+    by_key = {d.key: d for d in (defs if defs is not None else definitions(session, entity))}
+    result = dict(existing or {})
+    errors: list[FieldError] = []
+    for key, value in values.items():
+        definition = by_key.get(key)
+        if definition is None:
+            errors.append(FieldError(f"custom.{key}", f"no custom field {key!r} for {entity}"))
+            continue
+        if value is None or (
+            isinstance(value, str) and not value.strip() and definition.type != "checkbox"
+        ):
+            result.pop(key, None)
+            continue
+        try:
+            result[key] = _coerce(definition, value, session)
+        except ValueError as exc:
+            label = f"{definition.label_en} / {definition.label_ja}"
+            errors.append(FieldError(f"custom.{key}", f"{label}: {exc}"))
+    for definition in by_key.values():
+        if definition.required and definition.key not in result:
+            errors.append(FieldError(f"custom.{definition.key}", "is required"))
+    if errors:
+        raise InvalidInput(errors)
+    return result
