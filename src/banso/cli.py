@@ -22,8 +22,14 @@ keys_app = typer.Typer(help="Manage REST API tokens.", no_args_is_help=True)
 app.add_typer(users_app, name="users")
 app.add_typer(keys_app, name="keys")
 
-# Capabilities with their own command groups: (module, attribute, name). Add yours here.
-SUBCOMMANDS: tuple[tuple[str, str, str], ...] = ()
+# Capabilities add their commands from a module with ``register(app: typer.Typer)``.
+COMMAND_MODULES = (
+    "banso.accounts.cli",
+    "banso.contracts.cli",
+    "banso.deals.cli",
+    "banso.imports.cli",
+    "banso.demo.cli",
+)
 
 
 @app.callback()
@@ -177,9 +183,8 @@ def keys_revoke(
 
 
 def _register_subcommands() -> None:
-    for module_name, attribute, name in SUBCOMMANDS:
-        module = importlib.import_module(module_name)
-        app.add_typer(getattr(module, attribute), name=name)
+    for module_name in COMMAND_MODULES:
+        importlib.import_module(module_name).register(app)
 
 
 _register_subcommands()

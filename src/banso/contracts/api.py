@@ -1,0 +1,5 @@
+"""REST endpoints (being written)."""
+
+from fastapi import APIRouter
+
+router = APIRouter()
