@@ -47,7 +47,11 @@ def create_app(
     """Build the app for ``settings``. Refuses an unmigrated database (run `banso init`)."""
     engine = make_engine(settings, **engine_kwargs)
     if check_migrations:
-        ensure_migrated(engine)
+        try:
+            ensure_migrated(engine)
+        except Exception:
+            engine.dispose()
+            raise
     app = FastAPI(
         title="banso",
         version=__version__,

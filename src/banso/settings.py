@@ -28,10 +28,6 @@ class Settings(BaseSettings):
         default="",
         description="SQLAlchemy URL of the app database; empty means a SQLite file in data_dir.",
     )
-    secret_key: str = Field(
-        default="",
-        description="Signs session cookies; empty means a key generated once into data_dir.",
-    )
     timezone: str = Field(default="Asia/Tokyo", description="Workspace timezone (IANA name).")
     default_currency: str = Field(default="JPY", description="Currency of new contracts.")
     host: str = Field(default="127.0.0.1", description="Address `banso serve` listens on.")

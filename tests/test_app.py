@@ -1,0 +1,31 @@
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+
+
+def test_it_answers_healthz(client: TestClient) -> None:
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json()["status"] == "ok"
+
+
+def test_it_serves_a_home_page_in_both_languages(client: TestClient) -> None:
+    page = client.get("/").text
+    assert "banso" in page and "API" in page and "ドキュメント" in page
+
+
+def test_it_publishes_openapi(client: TestClient) -> None:
+    spec = client.get("/api/v1/openapi.json").json()
+    assert "/api/v1/accounts" in spec["paths"]
+    schemes = spec["components"]["securitySchemes"]
+    assert any(s.get("scheme") == "bearer" for s in schemes.values())
+
+
+def test_invalid_json_is_a_clear_422(client: TestClient, bob) -> None:  # type: ignore[no-untyped-def]
+    response = client.post(
+        "/api/v1/accounts",
+        content=b"{not json",
+        headers={**bob.headers, "Content-Type": "application/json"},
+    )
+    assert response.status_code == 422
+    assert response.json()["error"] == "invalid_input"
