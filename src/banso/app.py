@@ -16,7 +16,14 @@ from banso.migrate import ensure_migrated
 from banso.settings import Settings
 
 # Each capability that offers REST endpoints has a module with a ``router``; add yours here.
-API_ROUTERS = ("banso.accounts.api",)
+API_ROUTERS = (
+    "banso.accounts.api",
+    "banso.accounts.identity_api",
+    "banso.contracts.api",
+    "banso.deals.api",
+    "banso.audit.api",
+    "banso.imports.api",
+)
 
 
 def _validation_errors(exc: RequestValidationError) -> list[dict[str, str]]:
