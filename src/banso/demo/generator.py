@@ -213,10 +213,16 @@ class DemoResult:
 
 
 def _company(rng: random.Random, industry: str, used: set[str]) -> tuple[str, str, str]:
-    stem, stem_kana, stem_roman = rng.choice(v.NAME_STEMS)
-    middle, middle_kana, middle_roman = rng.choice(v.MIDDLES)
-    end, end_kana, end_roman = rng.choice(v.INDUSTRIES[industry])
-    core, kana = f"{stem}{middle}{end}", f"{stem_kana}{middle_kana}{end_kana}"
+    # Distinct companies get distinct names while combinations last; the few duplicates the
+    # demo wants are made on purpose by _duplicates_from_crm.
+    for _attempt in range(30):
+        stem, stem_kana, stem_roman = rng.choice(v.NAME_STEMS)
+        middle, middle_kana, middle_roman = rng.choice(v.MIDDLES)
+        end, end_kana, end_roman = rng.choice(v.INDUSTRIES[industry])
+        core, kana = f"{stem}{middle}{end}", f"{stem_kana}{middle_kana}{end_kana}"
+        if f"name:{core}" not in used:
+            break
+    used.add(f"name:{core}")
     roll = rng.random()
     if industry == "医療クリニック" and roll < 0.5:
         name = f"医療法人社団{core}"
