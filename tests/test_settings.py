@@ -7,7 +7,9 @@ import pytest
 from banso.settings import Settings, SettingsError, load_settings
 
 
-def test_it_defaults_to_sqlite_in_the_data_dir(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def test_it_defaults_to_sqlite_in_the_data_dir(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     monkeypatch.setenv("BANSO_DATA_DIR", str(tmp_path))
     monkeypatch.delenv("BANSO_DATABASE_URL", raising=False)
     settings = load_settings()
@@ -53,5 +55,9 @@ def test_a_missing_secret_file_is_named(monkeypatch: pytest.MonkeyPatch, tmp_pat
 
 def test_every_setting_is_documented_in_the_readme() -> None:
     readme = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
-    missing = [f"BANSO_{name.upper()}" for name in Settings.model_fields if f"BANSO_{name.upper()}" not in readme]
+    missing = [
+        f"BANSO_{name.upper()}"
+        for name in Settings.model_fields
+        if f"BANSO_{name.upper()}" not in readme
+    ]
     assert missing == [], f"document these settings in README.md: {missing}"
