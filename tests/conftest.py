@@ -132,6 +132,9 @@ def app(backend: Backend, session: Session) -> Iterator[FastAPI]:
     application = create_app(backend.settings)
 
     def _test_session() -> Iterator[Session]:
+        # What the test set up before the request counts as committed (as it would be for a
+        # real server); otherwise a request that fails would roll it back with its own work.
+        session.commit()
         try:
             yield session
             session.commit()
