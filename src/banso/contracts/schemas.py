@@ -14,10 +14,21 @@ from banso.text import Label, OptionalLong
 ContractStatus = Literal["trial", "active", "churned", "paused"]
 MovementKind = Literal["new", "expansion", "contraction", "renewal", "churn", "reactivation"]
 Money = int  # minor units of the contract currency
+# Amounts, seats and ids are INTEGER columns; PostgreSQL refuses anything larger.
+DB_INT_MAX = 2**31 - 1
 
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+
+def _whole_number(value: Any) -> Any:
+    """Refuse floats and booleans for amounts: ``80000.0`` or ``true`` are mistakes, not MRR."""
+    if isinstance(value, bool):
+        raise ValueError("MRR is a whole number of minor units (yen, cents), not true/false")
+    if isinstance(value, float):
+        raise ValueError("MRR is a whole number of minor units (yen, cents), not a float")
+    return value
 
 
 def _currency(value: str) -> str:
@@ -28,11 +39,13 @@ def _currency(value: str) -> str:
 
 
 class ContractIn(_Strict):
-    account_id: int
+    account_id: int = Field(ge=1, le=DB_INT_MAX)
     plan: Label
-    mrr: Money = Field(ge=0, description="Monthly recurring revenue in minor units (yen).")
+    mrr: Money = Field(
+        ge=0, le=DB_INT_MAX, description="Monthly recurring revenue in minor units (yen)."
+    )
     currency: str = "JPY"
-    seats: int | None = Field(default=None, ge=0)
+    seats: int | None = Field(default=None, ge=0, le=DB_INT_MAX)
     start_date: date
     end_date: date | None = None
     auto_renew: bool = True
@@ -49,9 +62,7 @@ class ContractIn(_Strict):
     @field_validator("mrr", mode="before")
     @classmethod
     def _no_float(cls, value: Any) -> Any:
-        if isinstance(value, float):
-            raise ValueError("MRR is a whole number of minor units (yen, cents), not a float")
-        return value
+        return _whole_number(value)
 
     @model_validator(mode="after")
     def _term(self) -> ContractIn:
@@ -75,9 +86,12 @@ class MovementIn(_Strict):
     kind: MovementKind
     effective_date: date
     mrr: Money | None = Field(
-        default=None, ge=0, description="MRR from this date on; churn sets 0 by itself."
+        default=None,
+        ge=0,
+        le=DB_INT_MAX,
+        description="MRR from this date on; churn and pause set 0 by themselves.",
     )
-    seats: int | None = Field(default=None, ge=0)
+    seats: int | None = Field(default=None, ge=0, le=DB_INT_MAX)
     plan: Label | None = None
     end_date: date | None = Field(default=None, description="New term end (renewals).")
     pause: bool = Field(default=False, description="With a contraction: pause the contract.")
@@ -87,9 +101,7 @@ class MovementIn(_Strict):
     @field_validator("mrr", mode="before")
     @classmethod
     def _no_float(cls, value: Any) -> Any:
-        if isinstance(value, float):
-            raise ValueError("MRR is a whole number of minor units (yen, cents), not a float")
-        return value
+        return _whole_number(value)
 
 
 class MovementOut(BaseModel):

@@ -4,20 +4,29 @@ from __future__ import annotations
 
 import csv
 import io
+from calendar import monthrange
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import Date, and_, func, literal, or_, select, union_all
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
 
 from banso.accounts import customfields
 from banso.accounts.externalids import delete_external_ids, external_ids_of, set_external_ids
 from banso.accounts.models import Account
 from banso.audit.service import Actor, record, snapshot
 from banso.contracts.models import Contract, ContractMovement
-from banso.contracts.schemas import ContractIn, ContractOut, ContractPatch, MovementIn, MovementOut
-from banso.errors import ConfirmationRequired, Conflict, InvalidInput, NotFound
+from banso.contracts.schemas import (
+    DB_INT_MAX,
+    ContractIn,
+    ContractOut,
+    ContractPatch,
+    MovementIn,
+    MovementOut,
+)
+from banso.errors import ConfirmationRequired, Conflict, FieldError, InvalidInput, NotFound
 from banso.listing import Page, SortKey, paginate
 from banso.money import format_amount
 
@@ -30,8 +39,12 @@ CONTRACT_SORTS = {
 }
 
 
+MOVEMENT_SORTS = {"effective_date": SortKey(ContractMovement.effective_date)}
+
+
 def get_contract(session: Session, contract_id: int) -> Contract:
-    contract = session.get(Contract, contract_id)
+    # An id no row can have is simply absent (PostgreSQL would refuse to compare it).
+    contract = session.get(Contract, contract_id) if 1 <= contract_id <= DB_INT_MAX else None
     if contract is None:
         raise NotFound("contract", contract_id)
     return contract
@@ -108,7 +121,9 @@ def create_contract(session: Session, actor: Actor, data: ContractIn) -> Contrac
             effective_date=contract.start_date,
             kind="new",
             mrr_before=0,
-            mrr_after=contract.mrr,
+            # A trial earns nothing until it converts (its own 'new' then adds the MRR), so the
+            # deltas of a contract's movements always add up to what it earns now.
+            mrr_after=contract.mrr if contract.status == "active" else 0,
             seats_before=None,
             seats_after=contract.seats,
             status_after=contract.status,
@@ -125,42 +140,82 @@ def create_contract(session: Session, actor: Actor, data: ContractIn) -> Contrac
     return contract
 
 
-def _stale(contract: Contract, version: int | None) -> None:
+def _stale(session: Session, contract: Contract, version: int | None) -> None:
     if version is not None and version != contract.version:
         raise Conflict(
             f"contract {contract.id} was changed by someone else (you read version {version}, "
-            f"it is now {contract.version}); reload and apply your change again"
+            f"it is now {contract.version}); reload and apply your change again",
+            _view(session, contract),
         )
+
+
+def _save(session: Session, contract_id: int) -> None:
+    """Write now, so a writer who lost a race to another one gets a 409, not a server error.
+
+    Two writers can both pass :func:`_stale`; the versioned UPDATE then matches no row for the
+    second one.
+    """
+    try:
+        session.flush()
+    except StaleDataError as exc:
+        raise Conflict(
+            f"contract {contract_id} was changed by someone else while you saved; "
+            "reload it and apply your change again"
+        ) from exc
 
 
 def update_contract(
     session: Session, actor: Actor, contract_id: int, data: ContractPatch
 ) -> Contract:
     contract = get_contract(session, contract_id)
-    _stale(contract, data.version)
+    _stale(session, contract, data.version)
     before = _view(session, contract)
     changes = data.model_dump(exclude_unset=True, exclude={"version"})
-    if "plan" in changes and changes["plan"] is None:
-        raise InvalidInput.one("plan", "cannot be empty")
+    if not changes:
+        return contract  # nothing to change: no new version, no audit entry
+    for required in ("plan", "auto_renew"):
+        if required in changes and changes[required] is None:
+            raise InvalidInput.one(required, "cannot be empty; leave it out to keep it")
+    if changes.get("end_date") and changes["end_date"] < contract.start_date:
+        raise InvalidInput.one("end_date", "is before the contract's start_date")
+    # Validate and write the side tables before touching the contract, so its versioned
+    # UPDATE happens only in _save (where a lost race becomes a 409).
     if "custom" in changes:
-        contract.custom = customfields.validate_custom(
-            session, "contract", changes.pop("custom") or {}, contract.custom
+        changes["custom"] = customfields.validate_custom(
+            session, "contract", changes["custom"] or {}, contract.custom
         )
     if "external_ids" in changes:
         set_external_ids(session, "contract", contract.id, changes.pop("external_ids") or {})
-    if changes.get("end_date") and changes["end_date"] < contract.start_date:
-        raise InvalidInput.one("end_date", "is before the contract's start_date")
     for key, value in changes.items():
         setattr(contract, key, value)
     contract.updated_at = datetime.now(contract.updated_at.tzinfo)
-    session.flush()
+    _save(session, contract.id)
     record(session, actor, "update", "contract", contract.id, before, _view(session, contract))
     return contract
+
+
+def _check_shape(contract: Contract, m: MovementIn) -> None:
+    """Refuse fields that a movement of this kind would otherwise silently ignore."""
+    if m.pause and m.kind != "contraction":
+        raise InvalidInput.one("pause", "only a contraction can pause a contract")
+    if m.kind == "churn" and m.mrr:
+        raise InvalidInput.one("mrr", "a churn sets MRR to 0; leave mrr out")
+    if m.pause and m.mrr:
+        raise InvalidInput.one(
+            "mrr", "a paused contract has no MRR; leave mrr out, or lower it without pausing"
+        )
+    if m.end_date is not None and m.end_date < max(contract.start_date, m.effective_date):
+        raise InvalidInput.one(
+            "end_date",
+            f"is before the movement's date {m.effective_date.isoformat()} "
+            f"or the contract's start {contract.start_date.isoformat()}",
+        )
 
 
 def _next_state(contract: Contract, m: MovementIn) -> tuple[int, str]:
     """Check a movement against the contract's state; return (mrr_after, status_after)."""
     status, mrr = contract.status, contract.mrr
+    _check_shape(contract, m)
     if m.kind == "churn":
         if status == "churned":
             raise InvalidInput.one("kind", "the contract has already churned")
@@ -183,12 +238,17 @@ def _next_state(contract: Contract, m: MovementIn) -> tuple[int, str]:
         if m.mrr is None:
             raise InvalidInput.one("mrr", "converting a trial needs its MRR")
         return m.mrr, "active"
+    if status == "trial":
+        # A trial earns no MRR, so an expansion or contraction of it would be a fiction.
+        raise InvalidInput.one(
+            "kind", "the contract is a trial; convert it with kind 'new' (or record a churn)"
+        )
     new_mrr = mrr if m.mrr is None else m.mrr
     if m.kind == "expansion" and new_mrr <= mrr:
         raise InvalidInput.one("mrr", f"an expansion must raise MRR above {mrr}")
     if m.kind == "contraction":
         if m.pause:
-            return 0 if m.mrr is None else new_mrr, "paused"
+            return 0, "paused"
         if new_mrr >= mrr:
             raise InvalidInput.one("mrr", f"a contraction must lower MRR below {mrr}")
         if new_mrr == 0:
@@ -203,7 +263,7 @@ def record_movement(
 ) -> ContractMovement:
     """Apply a dated change to a contract and keep it as history."""
     contract = get_contract(session, contract_id)
-    _stale(contract, m.version)
+    _stale(session, contract, m.version)
     latest = session.scalar(
         select(func.max(ContractMovement.effective_date)).where(
             ContractMovement.contract_id == contract_id
@@ -240,6 +300,7 @@ def record_movement(
     if m.kind == "churn" and (contract.end_date is None or contract.end_date > m.effective_date):
         contract.end_date = m.effective_date
     contract.updated_at = datetime.now(contract.updated_at.tzinfo)
+    _save(session, contract.id)
     refresh_account_mrr(session, contract.account_id)
     session.flush()
     record(
@@ -275,6 +336,7 @@ def delete_contract(session: Session, actor: Actor, contract_id: int, *, confirm
     session.flush()
     refresh_account_mrr(session, account_id)
     record(session, actor, "delete", "contract", contract_id, before, None)
+    session.flush()
 
 
 def movements_of(session: Session, contract_id: int) -> list[ContractMovement]:
@@ -295,25 +357,51 @@ def account_movements(session: Session, account_id: int) -> list[ContractMovemen
     return list(session.scalars(stmt))
 
 
-def _state_as_of(as_of: date) -> Any:
-    """Subquery: each contract's last movement on or before ``as_of``."""
-    ranked = (
-        select(
-            ContractMovement.contract_id,
-            ContractMovement.account_id,
-            ContractMovement.mrr_after,
-            ContractMovement.status_after,
-            func.row_number()
-            .over(
-                partition_by=ContractMovement.contract_id,
-                order_by=(ContractMovement.effective_date.desc(), ContractMovement.id.desc()),
-            )
-            .label("rn"),
-        )
-        .where(ContractMovement.effective_date <= as_of)
-        .subquery()
+def list_movements(
+    session: Session,
+    *,
+    contract_id: int | None = None,
+    account_id: int | None = None,
+    sort: str = "effective_date",
+    cursor: str | None = None,
+    limit: int = 100,
+) -> Page[ContractMovement]:
+    """One page of a contract's or an account's movements, oldest first unless sorted ``-``."""
+    stmt = select(ContractMovement)
+    if contract_id is not None:
+        stmt = stmt.where(ContractMovement.contract_id == contract_id)
+    if account_id is not None:
+        stmt = stmt.where(ContractMovement.account_id == account_id)
+    return paginate(
+        session,
+        stmt,
+        id_column=ContractMovement.id,
+        sortable=MOVEMENT_SORTS,
+        sort=sort,
+        cursor=cursor,
+        limit=limit,
     )
-    return ranked
+
+
+def _state_as_of(as_of: date, account_id: int | None = None) -> Any:
+    """Subquery: each contract's last movement on or before ``as_of``."""
+    stmt = select(
+        ContractMovement.contract_id,
+        ContractMovement.account_id,
+        ContractMovement.mrr_after,
+        ContractMovement.status_after,
+        ContractMovement.plan_after,
+        ContractMovement.seats_after,
+        func.row_number()
+        .over(
+            partition_by=ContractMovement.contract_id,
+            order_by=(ContractMovement.effective_date.desc(), ContractMovement.id.desc()),
+        )
+        .label("rn"),
+    ).where(ContractMovement.effective_date <= as_of)
+    if account_id is not None:
+        stmt = stmt.where(ContractMovement.account_id == account_id)
+    return stmt.subquery()
 
 
 def mrr_by_account(session: Session, as_of: date, currency: str = "JPY") -> dict[int, int]:
@@ -331,15 +419,105 @@ def mrr_by_account(session: Session, as_of: date, currency: str = "JPY") -> dict
 def mrr_on(
     session: Session, as_of: date, account_id: int | None = None, currency: str = "JPY"
 ) -> int:
-    state = _state_as_of(as_of)
+    """Total MRR on ``as_of`` (of one account if given), rebuilt from movements."""
+    state = _state_as_of(as_of, account_id)
     stmt = (
         select(func.coalesce(func.sum(state.c.mrr_after), 0))
         .join(Contract, Contract.id == state.c.contract_id)
         .where(state.c.rn == 1, state.c.status_after == "active", Contract.currency == currency)
     )
-    if account_id is not None:
-        stmt = stmt.where(state.c.account_id == account_id)
     return int(session.scalar(stmt) or 0)
+
+
+# SQLite refuses a compound SELECT of more than 500 parts; the points table is one.
+_POINTS_PER_QUERY = 400
+# A monthly series is for charts and reports: ten years of month ends is plenty.
+MAX_SERIES_POINTS = 120
+
+
+def month_ends(start: date, end: date) -> list[date]:
+    """The last day of every month from ``start``'s month to ``end``'s month, inclusive."""
+    if end < start:
+        raise InvalidInput.one("to", f"is before from ({start.isoformat()})")
+    count = (end.year - start.year) * 12 + end.month - start.month + 1
+    if count > MAX_SERIES_POINTS:
+        raise InvalidInput.one(
+            "from",
+            f"the range spans {count} months, but a series has at most {MAX_SERIES_POINTS} "
+            "points (one per month end); move from or to closer together",
+        )
+    ends = []
+    for offset in range(count):
+        year, month = divmod(start.month - 1 + offset, 12)
+        ends.append(_month_end(date(start.year + year, month + 1, 1)))
+    return ends
+
+
+def _month_end(day: date) -> date:
+    return day.replace(day=monthrange(day.year, day.month)[1])
+
+
+def _spans(account_id: int | None, currency: str) -> Any:
+    """Subquery: each movement's state with the date it stops holding (the next movement's)."""
+    next_date = (
+        func.lead(ContractMovement.effective_date)
+        .over(
+            partition_by=ContractMovement.contract_id,
+            order_by=(ContractMovement.effective_date, ContractMovement.id),
+        )
+        .label("until")
+    )
+    stmt = (
+        select(
+            ContractMovement.mrr_after,
+            ContractMovement.status_after,
+            ContractMovement.effective_date.label("since"),
+            next_date,
+        )
+        .join(Contract, Contract.id == ContractMovement.contract_id)
+        .where(Contract.currency == currency)
+    )
+    if account_id is not None:
+        stmt = stmt.where(ContractMovement.account_id == account_id)
+    return stmt.subquery()
+
+
+def _series_chunk(
+    session: Session, points: list[date], account_id: int | None, currency: str
+) -> dict[date, int]:
+    parts = [select(literal(point, Date()).label("point")) for point in points]
+    table = (union_all(*parts) if len(parts) > 1 else parts[0]).subquery()
+    spans = _spans(account_id, currency)
+    # A state holds from its movement's date until (not including) the next movement's date,
+    # so several movements on one day leave only the last one in force.
+    stmt = (
+        select(table.c.point, func.sum(spans.c.mrr_after))
+        .join(
+            spans,
+            and_(
+                spans.c.since <= table.c.point,
+                or_(spans.c.until.is_(None), spans.c.until > table.c.point),
+            ),
+        )
+        .where(spans.c.status_after == "active")
+        .group_by(table.c.point)
+    )
+    return {_as_date(point): int(total) for point, total in session.execute(stmt)}
+
+
+def _as_date(value: Any) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(str(value))
+
+
+def mrr_series(
+    session: Session, points: list[date], account_id: int | None = None, currency: str = "JPY"
+) -> list[tuple[date, int]]:
+    """MRR on each of ``points``, one set-based query per 400 points (not one per point)."""
+    totals: dict[date, int] = {}
+    for start in range(0, len(points), _POINTS_PER_QUERY):
+        chunk = points[start : start + _POINTS_PER_QUERY]
+        totals.update(_series_chunk(session, chunk, account_id, currency))
+    return [(point, totals.get(point, 0)) for point in points]
 
 
 @dataclass
@@ -359,6 +537,8 @@ def list_contracts(
     cursor: str | None = None,
     limit: int = 50,
 ) -> Page[Contract]:
+    if f.plan is not None and "\x00" in f.plan:
+        raise InvalidInput.one("plan", "contains a NUL character (\\x00); remove it")
     conditions = []
     if f.account_id is not None:
         conditions.append(Contract.account_id == f.account_id)
@@ -396,25 +576,30 @@ BILLING_COLUMNS = (
     "term_end",
     "status",
 )
+# Columns holding names people typed, which a spreadsheet could take for a formula.
+_TEXT_COLUMNS = ("account_code", "account_name", "plan")
+BILLING_ENCODINGS = ("utf-8", "cp932")
 
 
 def billing_rows(
     session: Session, month: date, account_code_system: str = "accounting"
 ) -> list[dict[str, Any]]:
-    """One line per contract billable in ``month`` (active on its last day), for accounting."""
-    from calendar import monthrange
+    """One line per contract billable in ``month`` (active on its last day), for accounting.
 
-    last_day = month.replace(day=monthrange(month.year, month.month)[1])
+    Plan, seats and amount are the ones in force on that day, so a past month's export is the
+    same whenever it is run. Lines are ordered by account name, then contract.
+    """
+    last_day = _month_end(month)
     state = _state_as_of(last_day)
     stmt = (
-        select(Contract, Account.name, state.c.mrr_after)
+        select(Contract, Account.name, state.c.mrr_after, state.c.plan_after, state.c.seats_after)
         .join(state, and_(state.c.contract_id == Contract.id, state.c.rn == 1))
         .join(Account, Account.id == Contract.account_id)
         .where(state.c.status_after == "active")
-        .order_by(Account.name, Contract.id)
     )
-    rows = list(session.execute(stmt))
-    codes = external_ids_of(session, "account", sorted({c.account_id for c, _, _ in rows}))
+    # Sorted here, by code point: database collations differ, the file must not.
+    rows = sorted(session.execute(stmt), key=lambda row: (row[1], row[0].id))
+    codes = external_ids_of(session, "account", sorted({row[0].account_id for row in rows}))
     return [
         {
             "billing_month": month.strftime("%Y-%m"),
@@ -422,21 +607,70 @@ def billing_rows(
             "account_code": codes.get(contract.account_id, {}).get(account_code_system, ""),
             "account_name": name,
             "contract_id": contract.id,
-            "plan": contract.plan,
-            "seats": "" if contract.seats is None else contract.seats,
+            "plan": plan,
+            "seats": "" if seats is None else seats,
             "amount": format_amount(int(mrr), contract.currency),
             "currency": contract.currency,
             "term_start": contract.start_date.isoformat(),
             "term_end": contract.end_date.isoformat() if contract.end_date else "",
             "status": "active",
         }
-        for contract, name, mrr in rows
+        for contract, name, mrr, plan, seats in rows
     ]
+
+
+def _no_formula(value: Any) -> Any:
+    """Keep a spreadsheet from running a cell as a formula (CSV injection), per OWASP."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
 
 
 def billing_csv(rows: list[dict[str, Any]]) -> str:
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=BILLING_COLUMNS, lineterminator="\r\n")
     writer.writeheader()
-    writer.writerows(rows)
+    writer.writerows({k: _no_formula(v) for k, v in row.items()} for row in rows)
     return out.getvalue()
+
+
+# JIS X 0208's dash is U+2015 in cp932; text typed on a Mac often carries U+2014 instead.
+_CP932_SAME_CHARACTER = str.maketrans({"\u2014": "\u2015"})
+
+
+def _cp932_problems(rows: list[dict[str, Any]]) -> list[FieldError]:
+    """Every cell that cp932 cannot hold, named by row, contract and column."""
+    problems = []
+    for number, row in enumerate(rows, start=1):
+        for column in _TEXT_COLUMNS:
+            text = str(row[column]).translate(_CP932_SAME_CHARACTER)
+            try:
+                text.encode("cp932")
+            except UnicodeEncodeError as exc:
+                bad = exc.object[exc.start : exc.end]
+                chars = ", ".join(f"{ch!r} (U+{ord(ch):04X})" for ch in bad)
+                problems.append(
+                    FieldError(
+                        f"row {number}",
+                        f"{column} of contract {row['contract_id']} ({row[column]!r}, "
+                        f"CSV line {number + 1}) contains {chars}, which Shift_JIS (cp932) "
+                        "cannot hold; change that text or export with encoding utf-8",
+                    )
+                )
+    return problems
+
+
+def encode_billing_csv(rows: list[dict[str, Any]], encoding: str = "utf-8") -> bytes:
+    """The billing CSV as bytes: UTF-8 with a BOM (so Excel reads Japanese) or cp932.
+
+    A character cp932 cannot hold is refused with its row, never replaced by '?'.
+    """
+    if encoding not in BILLING_ENCODINGS:
+        raise InvalidInput.one("encoding", f"use one of {', '.join(BILLING_ENCODINGS)}")
+    text = billing_csv(rows)
+    if encoding == "utf-8":
+        return text.encode("utf-8-sig")
+    problems = _cp932_problems(rows)
+    if problems:
+        raise InvalidInput(problems)
+    return text.translate(_CP932_SAME_CHARACTER).encode("cp932")
