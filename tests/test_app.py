@@ -29,3 +29,16 @@ def test_invalid_json_is_a_clear_422(client: TestClient, bob) -> None:  # type: 
     )
     assert response.status_code == 422
     assert response.json()["error"] == "invalid_input"
+
+
+def test_a_lost_save_race_is_a_409_not_a_server_error(app) -> None:  # type: ignore[no-untyped-def]
+    from sqlalchemy.orm.exc import StaleDataError
+
+    @app.get("/race")
+    def race() -> None:
+        raise StaleDataError("UPDATE statement on table 'accounts' expected to update 1 row(s)")
+
+    with TestClient(app) as client:
+        response = client.get("/race")
+    assert response.status_code == 409
+    assert "reload" in response.json()["message"]

@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse
+from sqlalchemy.orm.exc import StaleDataError
 
 from banso import __version__
 from banso.db import make_engine, make_sessionmaker
@@ -38,6 +39,16 @@ def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(BansoError)
     async def _banso_error(_request: Request, exc: BansoError) -> JSONResponse:
         return JSONResponse(exc.as_dict(), status_code=exc.status_code)
+
+    @app.exception_handler(StaleDataError)
+    async def _lost_race(_request: Request, _exc: StaleDataError) -> JSONResponse:
+        # Two writers passed the version check at once; the versioned UPDATE caught the second.
+        body = {
+            "error": "conflict",
+            "message": "the record was changed by someone else while "
+            "you saved; reload it and apply your change again",
+        }
+        return JSONResponse(body, status_code=409)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid_request(_request: Request, exc: RequestValidationError) -> JSONResponse:

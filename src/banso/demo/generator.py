@@ -101,7 +101,8 @@ def _plan_contract(rng: random.Random, story: AccountStory) -> None:
     moves = story.movements
     day = story.start
     if rng.random() < 0.3:  # began with a free trial
-        moves.append(Movement("new", day, mrr, "trial", seats, reason="トライアル開始"))
+        # A trial earns nothing until it converts, as contracts.service records it.
+        moves.append(Movement("new", day, 0, "trial", seats, reason="トライアル開始"))
         day = day + timedelta(days=rng.choice((14, 21, 30)))
         if rng.random() < 0.12 or day > TODAY:
             if day <= TODAY:
