@@ -7,7 +7,7 @@ import re
 from datetime import date
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -51,6 +51,8 @@ _FALSE = {"false", "0", "no", "n", "off", "いいえ", "", "-"}
 
 
 class CustomFieldIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     entity: Entity = "account"
     key: str
     type: FieldType
@@ -58,7 +60,7 @@ class CustomFieldIn(BaseModel):
     label_en: Label
     choices: list[Label] | None = None
     required: bool = False
-    position: int = 0
+    position: int = Field(default=0, ge=0, le=100_000)
     help_text: OptionalLong = None
 
     @field_validator("key")
@@ -81,13 +83,24 @@ class CustomFieldIn(BaseModel):
 
 
 class CustomFieldUpdate(BaseModel):
+    """Only the fields sent change; the key, type and entity of a field are fixed."""
+
+    model_config = ConfigDict(extra="forbid")
+
     label_ja: Label | None = None
     label_en: Label | None = None
     choices: list[Label] | None = None
     required: bool | None = None
-    position: int | None = None
+    position: int | None = Field(default=None, ge=0, le=100_000)
     help_text: OptionalLong = None
     version: int = Field(description="The version you read; a stale one gets 409.")
+
+    @model_validator(mode="after")
+    def _no_null_for_required_columns(self) -> CustomFieldUpdate:
+        for name in ("label_ja", "label_en", "required", "position"):
+            if name in self.model_fields_set and getattr(self, name) is None:
+                raise ValueError(f"{name} cannot be null; leave it out to keep it")
+        return self
 
 
 def definitions(session: Session, entity: str) -> list[CustomFieldDefinition]:
@@ -115,7 +128,9 @@ def create_definition(session: Session, actor: Actor, data: CustomFieldIn) -> Cu
 
 
 def get_definition(session: Session, definition_id: int) -> CustomFieldDefinition:
-    definition = session.get(CustomFieldDefinition, definition_id)
+    definition = (
+        session.get(CustomFieldDefinition, definition_id) if 1 <= definition_id < 2**31 else None
+    )
     if definition is None:
         raise NotFound("custom field", definition_id)
     return definition
@@ -133,6 +148,8 @@ def update_definition(
         raise InvalidInput.one("choices", f"a {definition.type} field takes no choices")
     if "choices" in changes and not changes["choices"]:
         raise InvalidInput.one("choices", "a choice field needs at least one choice")
+    if changes.get("choices") and len(set(changes["choices"])) != len(changes["choices"]):
+        raise InvalidInput.one("choices", "choices must be unique")
     for key, value in changes.items():
         setattr(definition, key, value)
     session.flush()
@@ -160,21 +177,9 @@ def _coerce(definition: CustomFieldDefinition, value: Any, session: Session) -> 
             raise ValueError("contains a NUL character")
         return value
     if kind == "number":
-        if isinstance(value, bool):
-            raise ValueError("must be a number")
-        if isinstance(value, str):
-            value = float(value.replace(",", "")) if value.strip() else None
-        if not isinstance(value, int | float) or not math.isfinite(value):
-            raise ValueError("must be a finite number")
-        return int(value) if float(value).is_integer() else float(value)
+        return _number(value)
     if kind == "money":
-        if isinstance(value, bool | float):
-            raise ValueError("must be a whole number of minor units (e.g. yen), not a float")
-        if isinstance(value, str):
-            return parse_amount(value, "JPY")
-        if not isinstance(value, int):
-            raise ValueError("must be an amount")
-        return value
+        return _money(value, session.info.get("currency", "JPY"))
     if kind == "date":
         if isinstance(value, date):
             return value.isoformat()
@@ -199,7 +204,7 @@ def _coerce(definition: CustomFieldDefinition, value: Any, session: Session) -> 
             value = int(value)
         if isinstance(value, bool) or not isinstance(value, int):
             raise ValueError("must be a user id")
-        if session.get(User, value) is None:
+        if not 1 <= value < 2**31 or session.get(User, value) is None:
             raise ValueError(f"user {value} does not exist")
         return value
     if kind == "url":
@@ -216,6 +221,74 @@ def _coerce(definition: CustomFieldDefinition, value: Any, session: Session) -> 
             return False
         raise ValueError("must be true or false")
     raise ValueError(f"unknown field type {kind}")  # pragma: no cover - guarded by FieldType
+
+
+def _number(value: Any) -> int | float:
+    if isinstance(value, bool):
+        raise ValueError("must be a number")
+    if isinstance(value, str):
+        try:
+            value = float(value.replace(",", ""))
+        except ValueError:
+            raise ValueError(f"{value!r} is not a number") from None
+    if not isinstance(value, int | float):
+        raise ValueError("must be a number")
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ValueError("must be a finite number")
+    if isinstance(value, int):
+        return value
+    return int(value) if value.is_integer() and abs(value) < 2**53 else value
+
+
+def _money(value: Any, currency: str) -> int:
+    if isinstance(value, bool | float):
+        raise ValueError(
+            "must be a whole number of minor units (e.g. yen), not a float; "
+            "send 1200 or the text '1,200'"
+        )
+    if isinstance(value, str):
+        try:
+            return parse_amount(value, currency)
+        except ArithmeticError:  # 'Infinity', 'NaN' and friends
+            raise ValueError(f"{value!r} is not an amount") from None
+    if not isinstance(value, int):
+        raise ValueError("must be an amount in minor units (e.g. yen)")
+    return value
+
+
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, list):
+        return any(_has_nul(v) for v in value)
+    return False
+
+
+def parse_filter(
+    session: Session, entity: str, key: str, raw: str
+) -> tuple[CustomFieldDefinition, Any]:
+    """Check the list filter ``custom.<key>=raw``; return the definition and the stored form.
+
+    The value is None for an empty ``raw`` ("the field is not set"), except on checkboxes.
+    """
+    where = f"custom.{key}"
+    definition = session.scalar(
+        select(CustomFieldDefinition).where(
+            CustomFieldDefinition.entity == entity, CustomFieldDefinition.key == key
+        )
+    )
+    if definition is None:
+        raise InvalidInput.one(where, f"no custom field {key!r} for {entity}; check the key")
+    if "\x00" in raw:
+        raise InvalidInput.one(where, "contains a NUL character (\\x00); remove it")
+    if not raw.strip() and definition.type != "checkbox":
+        return definition, None
+    try:
+        value = _coerce(definition, raw, session)
+    except ValueError as exc:
+        label = f"{definition.label_en} / {definition.label_ja}"
+        raise InvalidInput.one(where, f"{label}: {exc}") from exc
+    return definition, value
 
 
 def validate_custom(
@@ -242,6 +315,8 @@ def validate_custom(
             result.pop(key, None)
             continue
         try:
+            if _has_nul(value):
+                raise ValueError("contains a NUL character (\\x00), which cannot be stored")
             result[key] = _coerce(definition, value, session)
         except ValueError as exc:
             label = f"{definition.label_en} / {definition.label_ja}"

@@ -5,7 +5,15 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    EmailStr,
+    Field,
+    StringConstraints,
+    field_validator,
+)
 
 from banso.accounts.identity import normalize_domain
 from banso.text import Label, Name, OptionalLabel, OptionalShort
@@ -15,7 +23,22 @@ LifecycleStage = Literal["considering", "initial_setup", "early_operation", "sta
 ContactRole = Literal["decision_maker", "project_leader", "project_office", "power_user", "user"]
 Domain = Annotated[str, AfterValidator(normalize_domain)]
 SystemName = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_\-]{0,49}$")]
-ExternalIds = dict[SystemName, Annotated[str, Field(min_length=1, max_length=200)]]
+
+
+def _no_nul(value: str) -> str:
+    if "\x00" in value:
+        raise ValueError("contains a NUL character (\\x00), which cannot be stored")
+    return value
+
+
+ExternalIdValue = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(_no_nul)]
+ExternalIds = dict[SystemName, ExternalIdValue]
+# contacts.name is 200 characters wide (accounts.name 300): say so before the database does.
+ContactName = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
+    AfterValidator(_no_nul),
+]
 
 
 class _Strict(BaseModel):
@@ -82,7 +105,7 @@ class AccountOut(BaseModel):
 
 class ContactIn(_Strict):
     account_id: int
-    name: Name
+    name: ContactName
     name_kana: OptionalShort = None
     email: EmailStr | None = None
     phone: Annotated[OptionalShort, Field(max_length=50)] = None
@@ -101,7 +124,7 @@ class ContactIn(_Strict):
 class ContactPatch(_Strict):
     version: int
     account_id: int | None = None
-    name: Name | None = None
+    name: ContactName | None = None
     name_kana: OptionalShort = None
     email: EmailStr | None = None
     phone: Annotated[OptionalShort, Field(max_length=50)] = None
