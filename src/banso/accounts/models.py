@@ -48,6 +48,9 @@ class Account(Versioned, Base):
 Index("ix_accounts_updated_id", Account.updated_at, Account.id)
 Index("ix_accounts_name_id", Account.name, Account.id)
 Index("ix_accounts_mrr_id", Account.mrr, Account.id)
+# Filter by segment or business type, sorted by MRR: the customer list's most common view.
+Index("ix_accounts_segment_mrr_id", Account.segment, Account.mrr, Account.id)
+Index("ix_accounts_industry_mrr_id", Account.industry, Account.mrr, Account.id)
 
 
 class AccountDomain(Base):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, String, Text
+from sqlalchemy import JSON, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from banso.db import Base, Versioned
@@ -63,3 +63,7 @@ class Deal(Versioned, Base):
     closed_date: Mapped[date | None]
     contract_id: Mapped[int | None] = mapped_column(ForeignKey("contracts.id", ondelete="SET NULL"))
     custom: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+Index("ix_deals_budget_id", Deal.budget, Deal.id)
+Index("ix_deals_inquiry_date_id", Deal.inquiry_date, Deal.id)
