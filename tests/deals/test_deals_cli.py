@@ -79,6 +79,19 @@ def test_it_lists_filters_and_pages_deals(deal_ids: list[int]) -> None:
     assert code == 0 and "経費精算" in out and "勤怠管理の相談" not in out
 
 
+def test_it_lists_every_deal_with_all(data_dir: Path) -> None:
+    with open_session() as session:
+        for i in range(503):  # more than one page of 500
+            make_deal(session, title=f"案件{i:03d}", source_channel="紹介")
+        make_deal(session, title="別経路", source_channel="Web")
+    code, out = run("deals", "list", "--all", "--source", "紹介", "--sort", "title")
+    assert code == 0, out
+    assert "案件000" in out and "案件502" in out and "別経路" not in out
+    assert "503 deals." in out and "--cursor" not in out
+    code, out = run("deals", "list", "--all", "--cursor", "abc")
+    assert code == 1 and "leave out --cursor" in out
+
+
 def test_it_shows_a_deal(deal_ids: list[int]) -> None:
     code, out = run("deals", "show", str(deal_ids[0]))
     assert code == 0, out

@@ -140,3 +140,30 @@ def test_it_refuses_bad_win_input(client: TestClient, bob: Person, session: Sess
     assert response.status_code == 422 and response.json()["errors"][0]["field"] == "domains"
     assert client.get(f"{DEALS}/{deal.id}", headers=bob.headers).json()["contract_id"] is None
     assert client.get(f"{DEALS}/{deal.id}", headers=bob.headers).json()["stage_key"] == "inquiry"
+
+
+def test_a_won_deal_stays_with_its_contract(
+    client: TestClient, bob: Person, alice: Person, session: Session
+) -> None:
+    deal = make_deal(session)
+    won = client.post(f"{DEALS}/{deal.id}/win", json=WIN, headers=bob.headers).json()
+    url = f"{DEALS}/{deal.id}"
+    version = won["deal"]["version"]
+    lose = {"version": version, "stage_key": "lost", "lost_reason_key": "price"}
+    refused = client.patch(url, json=lose, headers=bob.headers)
+    assert refused.status_code == 422 and refused.json()["errors"][0]["field"] == "stage_key"
+    assert f"contract {won['contract_id']}" in refused.json()["errors"][0]["message"]
+    other = make_account(session, name="別会社株式会社")
+    moved = client.patch(
+        url, json={"version": version, "account_id": other.id}, headers=bob.headers
+    )
+    assert moved.status_code == 422 and moved.json()["errors"][0]["field"] == "account_id"
+    relabel = client.patch(url, json={"version": version, "title": "受注済み"}, headers=bob.headers)
+    assert relabel.status_code == 200, relabel.text
+    contract_url = f"/api/v1/contracts/{won['contract_id']}?confirm=true"
+    assert client.delete(contract_url, headers=alice.headers).status_code == 204
+    session.expire_all()  # the database released the deal (ON DELETE SET NULL)
+    reopen = {"version": relabel.json()["version"], "stage_key": "inquiry"}
+    reopened = client.patch(url, json=reopen, headers=bob.headers)
+    assert reopened.status_code == 200, reopened.text
+    assert (reopened.json()["contract_id"], reopened.json()["closed_date"]) == (None, None)

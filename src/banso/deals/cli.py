@@ -9,9 +9,10 @@ from typing import Annotated, Any
 
 import typer
 from pydantic import ValidationError
+from rich.progress import Progress
 from rich.table import Table
 
-from banso.cli_support import console, handles_errors, open_session
+from banso.cli_support import console, fail, handles_errors, open_session
 from banso.errors import FieldError, InvalidInput
 from banso.money import CURRENCY_DIGITS
 
@@ -49,6 +50,40 @@ def _invalid(exc: ValidationError) -> InvalidInput:
     )
 
 
+def _deal_row(d: Any) -> tuple[str, ...]:
+    company = d.company_name or ""
+    if d.account_id is not None:
+        company = f"{company} (account {d.account_id})".strip()
+    return (
+        str(d.id),
+        d.title,
+        company,
+        d.stage_key + (f" ({d.lost_reason_key})" if d.lost_reason_key else ""),
+        d.source_channel or "",
+        d.company_size or "",
+        _money(d.budget, d.currency),
+        d.inquiry_date.isoformat() if d.inquiry_date else "",
+    )
+
+
+def _every_page(session: Any, f: Any, sort: str) -> list[Any]:
+    """Walk every page of the list, with a progress bar sized by the matching count."""
+    from banso.deals import service
+    from banso.listing import MAX_LIMIT
+
+    found: list[Any] = []
+    cursor: str | None = None
+    with Progress(console=console, transient=True) as bar:
+        task = bar.add_task("Reading deals", total=service.count_deals(session, f))
+        while True:
+            page = service.list_deals(session, f, sort=sort, cursor=cursor, limit=MAX_LIMIT)
+            found += service.deals_out(session, page.items)
+            bar.advance(task, len(page.items))
+            cursor = page.next_cursor
+            if cursor is None:
+                return found
+
+
 @deals_app.command("list")
 @handles_errors
 def list_deals(
@@ -69,10 +104,15 @@ def list_deals(
     sort: Annotated[str, typer.Option(help="id, title, stage, inquiry_date, budget, ...")] = "-id",
     limit: Annotated[int, typer.Option(min=1, max=500, help="Rows to show.")] = 50,
     cursor: Annotated[str | None, typer.Option(help="Continue where a list stopped.")] = None,
+    every: Annotated[
+        bool, typer.Option("--all", help="Every matching deal, not one page (ignores --limit).")
+    ] = False,
 ) -> None:
-    """List deals, one page at a time."""
+    """List deals, one page at a time (or all of them with --all)."""
     from banso.deals import service
 
+    if every and cursor:
+        fail("--all starts from the first deal; leave out --cursor")
     f = service.DealFilter(
         stage=stage,
         outcome=outcome,
@@ -85,26 +125,21 @@ def list_deals(
         inquiry_to=_day(until),
         q=q,
     )
+    next_cursor = None
     with open_session() as session:
-        page = service.list_deals(session, f, sort=sort, cursor=cursor, limit=limit)
-        table = Table("id", "title", "company", "stage", "source", "size", "budget", "inquiry")
-        for d in service.deals_out(session, page.items):
-            company = d.company_name or ""
-            if d.account_id is not None:
-                company = f"{company} (account {d.account_id})".strip()
-            table.add_row(
-                str(d.id),
-                d.title,
-                company,
-                d.stage_key + (f" ({d.lost_reason_key})" if d.lost_reason_key else ""),
-                d.source_channel or "",
-                d.company_size or "",
-                _money(d.budget, d.currency),
-                d.inquiry_date.isoformat() if d.inquiry_date else "",
-            )
-        console.print(table)
-        if page.next_cursor:
-            console.print(f"More: --cursor {page.next_cursor}", highlight=False, soft_wrap=True)
+        if every:
+            deals = _every_page(session, f, sort)
+        else:
+            page = service.list_deals(session, f, sort=sort, cursor=cursor, limit=limit)
+            deals, next_cursor = service.deals_out(session, page.items), page.next_cursor
+    table = Table("id", "title", "company", "stage", "source", "size", "budget", "inquiry")
+    for d in deals:
+        table.add_row(*_deal_row(d))
+    console.print(table)
+    if every:
+        console.print(f"{len(deals)} deals.", highlight=False)
+    elif next_cursor:
+        console.print(f"More: --cursor {next_cursor} (or --all)", highlight=False, soft_wrap=True)
 
 
 @deals_app.command("show")

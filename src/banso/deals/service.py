@@ -256,6 +256,24 @@ def _need_reason(session: Session, stage: PipelineStage, reason_key: str | None)
         )
 
 
+def _keep_with_contract(session: Session, deal: Deal, state: dict[str, Any]) -> None:
+    """A deal won into a contract stays won and on that contract's account.
+
+    Otherwise analyses would count a deal as lost or open while its contract earns MRR, and the
+    deal could never be won again. Deleting the contract releases the deal.
+    """
+    if deal.contract_id is None:
+        return
+    release = (
+        f"deal {deal.id} was won with contract {deal.contract_id}; if the win was a mistake, "
+        f"delete that contract first (DELETE /api/v1/contracts/{deal.contract_id}?confirm=true)"
+    )
+    if _stage(session, state["stage_key"]).outcome != "won":
+        raise InvalidInput.one("stage_key", f"{release}, then move the deal")
+    if state["account_id"] != deal.account_id:
+        raise InvalidInput.one("account_id", f"{release}, then link another account")
+
+
 def _first_stage(session: Session) -> str:
     key = session.scalar(
         select(PipelineStage.key)
@@ -308,6 +326,7 @@ def update_deal(session: Session, actor: Actor, deal_id: int, data: DealPatch) -
     }
     _check_refs(session, state, sent)
     _settle_stage(session, state, sent, prior=(before["outcome"], deal.lost_reason_key))
+    _keep_with_contract(session, deal, state)
     if "custom" in changes:
         deal.custom = customfields.validate_custom(
             session, "deal", changes["custom"] or {}, deal.custom
@@ -526,6 +545,12 @@ def filter_deals(session: Session, stmt: Select[Any], f: DealFilter) -> Select[A
     for key, value in (f.custom or {}).items():
         stmt = stmt.where(custom_matches(session, "deal", Deal.custom, key, value))
     return stmt
+
+
+def count_deals(session: Session, f: DealFilter) -> int:
+    """How many deals match ``f`` (for progress while listing them all)."""
+    stmt = filter_deals(session, select(func.count()).select_from(Deal), f)
+    return session.scalar(stmt) or 0
 
 
 def list_deals(
