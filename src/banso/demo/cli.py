@@ -1,93 +1,142 @@
-"""`banso demo`: build the demo customer base."""
+"""`banso demo`: build the demo customer base and print how to sign in."""
 
 from __future__ import annotations
 
 import secrets
+import time
+from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.progress import Progress
-from sqlalchemy import func, select
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from banso.cli_support import console, fail, handles_errors, open_session, settings
+from banso.demo.story import DEFAULT_TODAY
 
 LOGIN_FILE = "demo-login.txt"
+DEMO_URL = "http://127.0.0.1:8000"
+# The taxonomies the migration seeds belong to the schema, not to the data a reset removes.
+_KEPT_TABLES = ("pipeline_stages", "lost_reasons")
 
 
 def _login_path() -> Path:
     return Path(settings().data_dir) / LOGIN_FILE
 
 
+def _save_login(email: str, password: str) -> Path:
+    """Keep the generated password (readable by its owner only) so every run can show it."""
+    path = _login_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(f"{email}\n{password}\n", encoding="utf-8")
+    path.chmod(0o600)
+    return path
+
+
 def _print_login() -> None:
     path = _login_path()
-    if path.exists():
-        email, password = path.read_text(encoding="utf-8").split("\n")[:2]
+    if not path.exists():
         console.print(
-            f"\n[bold]banso demo[/] → http://127.0.0.1:8000\n"
-            f"  login:    {email}\n  password: {password}\n  (stored in {path})\n",
+            f"\nbanso → {DEMO_URL}\n  No demo login is stored in {path}; sign in with a user "
+            "you created (`banso users create`).",
             highlight=False,
         )
+        return
+    email, password = path.read_text(encoding="utf-8").split("\n")[:2]
+    console.print(
+        f"\n[bold]banso demo[/] → {DEMO_URL}\n"
+        f"  login:    {email}\n  password: {password}\n  (stored in {path})\n",
+        highlight=False,
+    )
 
 
 def demo(
-    seed: Annotated[int, typer.Option(help="Same seed, same data.")] = 42,
-    accounts: Annotated[int, typer.Option(min=10, max=200_000, help="Number of accounts.")] = 2000,
+    seed: Annotated[int, typer.Option(min=0, max=2**31 - 1, help="Same seed, same data.")] = 42,
+    accounts: Annotated[
+        int, typer.Option(min=10, max=200_000, help="Number of customer accounts.")
+    ] = 2000,
+    today: Annotated[
+        datetime | None,
+        typer.Option(
+            formats=["%Y-%m-%d"],
+            help=f"The day the history ends (default {DEFAULT_TODAY.isoformat()}).",
+        ),
+    ] = None,
     if_empty: Annotated[
-        bool, typer.Option("--if-empty", help="Do nothing (but print the login) if data exists.")
+        bool,
+        typer.Option("--if-empty", help="If accounts exist, generate nothing; print the login."),
     ] = False,
-    reset: Annotated[bool, typer.Option("--reset", help="Delete ALL data first.")] = False,
+    reset: Annotated[
+        bool, typer.Option("--reset", help="Delete ALL data (users included) first.")
+    ] = False,
     yes: Annotated[bool, typer.Option("--yes", help="Do not ask before --reset.")] = False,
 ) -> None:
     """Build a realistic demo customer base (Japanese B2B SaaS, three years of history)."""
     from banso.accounts.models import Account
-    from banso.demo.generator import generate
 
     with open_session() as session:
         existing = session.scalar(select(func.count()).select_from(Account)) or 0
         if existing and if_empty:
-            console.print(f"The database already holds {existing} accounts; nothing generated.")
+            console.print(f"The database already holds {existing:,} accounts; nothing generated.")
             _print_login()
             return
         if existing and not reset:
-            fail(f"the database already holds {existing} accounts; use --reset to replace them")
-        if existing and reset:
+            fail(
+                f"the database already holds {existing:,} accounts; run `banso demo --reset` "
+                "to delete everything and generate again, or `--if-empty` to keep it"
+            )
+        if existing:
             if not yes and not typer.confirm(
-                f"Delete all {existing} accounts and every other record?"
+                f"Delete all {existing:,} accounts and every other record (users included)?"
             ):
                 fail("nothing deleted")
             _wipe(session)
-        password = secrets.token_urlsafe(12)
-        with Progress(console=console, transient=True) as bar:
-            task = bar.add_task("Generating demo data", total=4)
+        _generate(session, seed, accounts, today.date() if today else DEFAULT_TODAY)
+    _print_login()
 
-            def step(label: str, count: int) -> None:
-                bar.update(task, advance=1, description=f"{label}: {count:,}")
 
-            result = generate(
-                session, seed=seed, n_accounts=accounts, admin_password=password, progress=step
-            )
-    path = _login_path()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(f"{result.admin_email}\n{password}\n", encoding="utf-8")
-    path.chmod(0o600)
+def _generate(session: Session, seed: int, n_accounts: int, day: date) -> None:
+    from banso.demo.generator import PHASES, generate
+
+    password = secrets.token_urlsafe(12)
+    started = time.perf_counter()
+    columns = (TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=console, transient=True) as bar:
+        task = bar.add_task("Generating demo data", total=len(PHASES))
+
+        def step(label: str, count: int) -> None:
+            bar.update(task, advance=1, description=f"Generating demo data ({label}: {count:,})")
+
+        result = generate(
+            session,
+            seed=seed,
+            n_accounts=n_accounts,
+            today=day,
+            admin_password=password,
+            progress=step,
+        )
+        session.flush()
     console.print(
         f"Created {result.accounts:,} accounts, {result.contacts:,} contacts, "
         f"{result.contracts:,} contracts with {result.movements:,} movements, "
-        f"{result.deals:,} deals."
+        f"{result.deals:,} deals ({result.audit_entries:,} audit entries) "
+        f"in {time.perf_counter() - started:.1f} s.",
+        highlight=False,
     )
-    _print_login()
+    if result.admin_created:
+        _save_login(result.admin_email, password)
+    else:
+        console.print(f"{result.admin_email} already existed; its password is unchanged.")
 
 
 def _wipe(session: Session) -> None:
     """Delete every row of every table, children first (only used by `demo --reset`)."""
-    from sqlalchemy import delete
-
     from banso.models import metadata
 
     for table in reversed(metadata.sorted_tables):
-        if table.name not in ("pipeline_stages", "lost_reasons"):
+        if table.name not in _KEPT_TABLES:
             session.execute(delete(table))
 
 

@@ -1,24 +1,34 @@
-"""A realistic, deterministic demo customer base.
+"""A realistic, deterministic demo customer base for a Japanese B2B SaaS company.
 
-Every account is planned first, as an :class:`AccountStory`, from ``random.Random(seed)``:
-its segment, start date, and what happens to it (``steady``, ``expanding``, ``contracting``,
-``churned``, ``paused``, ``trial_lost``) with the dates. The rows (accounts, contacts,
-contracts and their movements, deals) are then derived from the stories. Later generators —
-product usage, timeline notes, health — call :func:`plan` with the same seed and size to get
-the same stories and make data that tells the same story (for instance usage that declines
-from ``decline_start`` before a ``churn_date``). Each demo account carries the external id
-``demo:D00001`` (its index) so a story can be found from the account and back.
+Every account is planned first as an :class:`~banso.demo.story.AccountStory` (segment, start,
+and what happens to it, with dates: see :mod:`banso.demo.story`); the rows (users, accounts,
+contacts, contracts and their movements, deals, custom fields, audit entries) are derived
+from the stories and bulk-inserted, so 2,000 accounts take seconds.
+
+Later generators (product usage, timeline notes, health) make data that tells the same story:
+
+- :func:`stories_by_account` gives ``{account id: AccountStory}`` for the demo in the
+  database. It reads the run's parameters from :func:`demo_run` (an audit entry of entity
+  ``demo_run`` holding ``seed``, ``accounts`` and ``today``) and each account's index from its
+  external id ``demo:D00001`` (index 0).
+- :func:`banso.demo.story.story_for` gives one story from ``(seed, index, today)``.
+
+For instance, usage should ramp up after ``live_from``, fall from ``decline_start`` to
+``churn_date`` for a ``churned`` account (and to today for an ``at_risk`` one), stop during
+``pauses`` and step up on ``expansion_dates``. A few accounts entered again from an "old CRM"
+(no segment, no demo external id, source ``旧CRM``) have no story: they are duplicates for
+identity resolution to find.
 """
 
 from __future__ import annotations
 
 import random
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import insert
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from banso.accounts.identity import normalize_company_name, normalize_email
@@ -30,177 +40,42 @@ from banso.accounts.models import (
     CustomFieldDefinition,
     ExternalId,
 )
-from banso.audit.service import Actor, record_many
+from banso.audit.models import AuditEntry
+from banso.audit.service import Actor, jsonable, record_many
 from banso.auth.models import User
 from banso.auth.service import hash_password
 from banso.contracts.models import Contract, ContractMovement
 from banso.deals.models import Deal
 from banso.demo import vocabulary as v
-
-DEMO = Actor(label="demo")
-TODAY = date(2026, 11, 22)
-HISTORY_START = date(2023, 12, 1)
-ANNUAL_CHURN = {"SMB": 0.16, "Mid-Market": 0.10, "Enterprise": 0.05}
-Progress = Callable[[str, int], None]
-
-
-@dataclass
-class Movement:
-    kind: str
-    on: date
-    mrr_after: int
-    status_after: str
-    seats_after: int
-    end_date: date | None = None
-    reason: str | None = None
-
-
-@dataclass
-class AccountStory:
-    index: int
-    segment: str
-    company_size: str
-    industry: str
-    start: date
-    kind: str = "steady"
-    churn_date: date | None = None
-    decline_start: date | None = None
-    expansion_dates: list[date] = field(default_factory=list)
-    contraction_dates: list[date] = field(default_factory=list)
-    movements: list[Movement] = field(default_factory=list)
-
-    @property
-    def final(self) -> Movement:
-        return self.movements[-1]
-
-
-def _months(day: date, months: int) -> date:
-    year, month = divmod(day.month - 1 + months, 12)
-    return date(day.year + year, month + 1, min(day.day, 28))
-
-
-def _between(rng: random.Random, start: date, end: date) -> date:
-    return start + timedelta(days=rng.randint(0, max(0, (end - start).days)))
-
-
-def _round_mrr(value: float) -> int:
-    return max(1_000, round(value / 1_000) * 1_000)
-
-
-def _plan_contract(rng: random.Random, story: AccountStory) -> None:
-    """Simulate the contract term by term up to TODAY, recording each movement."""
-    base = {
-        "SMB": (12_000, 60_000),
-        "Mid-Market": (60_000, 300_000),
-        "Enterprise": (300_000, 1_800_000),
-    }
-    seats_range = {"SMB": (3, 20), "Mid-Market": (20, 150), "Enterprise": (150, 1500)}
-    mrr = _round_mrr(rng.uniform(*base[story.segment]))
-    seats = rng.randint(*seats_range[story.segment])
-    grower = rng.random() < 0.25
-    moves = story.movements
-    day = story.start
-    if rng.random() < 0.3:  # began with a free trial
-        # A trial earns nothing until it converts, as contracts.service records it.
-        moves.append(Movement("new", day, 0, "trial", seats, reason="トライアル開始"))
-        day = day + timedelta(days=rng.choice((14, 21, 30)))
-        if rng.random() < 0.12 or day > TODAY:
-            if day <= TODAY:
-                moves.append(
-                    Movement("churn", day, 0, "churned", seats, reason="トライアル後に見送り")
-                )
-                story.kind, story.churn_date = "trial_lost", day
-            return
-        moves.append(
-            Movement("new", day, mrr, "active", seats, _months(day, 12), "トライアルから本契約")
-        )
-    else:
-        moves.append(Movement("new", day, mrr, "active", seats, _months(day, 12), "新規契約"))
-    term_end = _months(day, 12)
-    while True:
-        horizon = min(term_end, TODAY)
-        if grower and rng.random() < 0.6 and (horizon - day).days > 40:
-            day = _between(rng, day + timedelta(days=20), horizon - timedelta(days=10))
-            mrr, seats = (
-                _round_mrr(mrr * rng.uniform(1.2, 1.6)),
-                int(seats * rng.uniform(1.2, 1.6)) + 1,
-            )
-            moves.append(Movement("expansion", day, mrr, "active", seats, reason="利用拠点の追加"))
-            story.expansion_dates.append(day)
-        elif rng.random() < 0.07 and (horizon - day).days > 40:
-            day = _between(rng, day + timedelta(days=20), horizon - timedelta(days=10))
-            mrr, seats = _round_mrr(mrr * rng.uniform(0.6, 0.85)), max(1, int(seats * 0.75))
-            moves.append(
-                Movement("contraction", day, mrr, "active", seats, reason="一部店舗の閉鎖")
-            )
-            story.contraction_dates.append(day)
-        elif rng.random() < 0.02 and (horizon - day).days > 120:
-            day = _between(rng, day + timedelta(days=20), horizon - timedelta(days=100))
-            moves.append(Movement("contraction", day, 0, "paused", seats, reason="改装のため休止"))
-            day = day + timedelta(days=rng.randint(30, 90))
-            moves.append(Movement("reactivation", day, mrr, "active", seats, reason="営業再開"))
-            story.kind = "paused"
-        if term_end > TODAY:
-            break
-        if rng.random() < ANNUAL_CHURN[story.segment] * (
-            0.5 if grower else 1.6 if story.contraction_dates else 1.0
-        ):
-            moves.append(
-                Movement("churn", term_end, 0, "churned", seats, reason=rng.choice(_CHURN_REASONS))
-            )
-            story.kind, story.churn_date = "churned", term_end
-            story.decline_start = term_end - timedelta(days=rng.randint(60, 150))
-            if rng.random() < 0.08 and _months(term_end, 6) < TODAY:
-                day = _between(rng, _months(term_end, 3), min(_months(term_end, 9), TODAY))
-                mrr = _round_mrr(mrr * rng.uniform(0.8, 1.1))
-                moves.append(
-                    Movement("reactivation", day, mrr, "active", seats, _months(day, 12), "再契約")
-                )
-                story.kind, story.churn_date, story.decline_start = "steady", None, None
-                term_end = _months(day, 12)
-                continue
-            return
-        day = term_end
-        term_end = _months(term_end, 12)
-        moves.append(Movement("renewal", day, mrr, "active", seats, term_end, "自動更新"))
-    if story.kind not in ("paused",):
-        if story.expansion_dates:
-            story.kind = "expanding"
-        elif story.contraction_dates:
-            story.kind = "contracting"
-
-
-_CHURN_REASONS = (
-    "事業縮小のため",
-    "競合サービスへ乗り換え",
-    "現場で定着せず利用が減少",
-    "担当者の退職で推進者不在",
-    "価格見直しの結果、解約",
+from banso.demo.story import (
+    DEFAULT_TODAY,
+    SEGMENT_WEIGHTS,
+    SEGMENTS,
+    AccountStory,
+    history_start,
+    plan,
+    round_mrr,
+    story_for,
 )
 
-
-def plan(seed: int, n_accounts: int) -> list[AccountStory]:
-    """The stories of every demo account; the same seed and size always give the same list."""
-    rng = random.Random(seed)
-    stories = []
-    industries = list(v.INDUSTRIES)
-    for index in range(n_accounts):
-        segment = rng.choices(("SMB", "Mid-Market", "Enterprise"), weights=(60, 30, 10))[0]
-        latest = TODAY - timedelta(days=20)
-        start = _between(rng, HISTORY_START, latest)
-        story = AccountStory(
-            index=index,
-            segment=segment,
-            company_size=rng.choice(v.SIZES_BY_SEGMENT[segment]),
-            industry=rng.choice(industries),
-            start=start,
-        )
-        _plan_contract(rng, story)
-        stories.append(story)
-    return stories
+DEMO = Actor(label="demo")
+RUN_ENTITY = "demo_run"
+EXTERNAL_SYSTEM = "demo"
+# The steps :func:`generate` reports to its ``progress`` callback, in order.
+PHASES = ("plan", "users", "accounts", "contacts", "contracts", "deals", "audit")
+Progress = Callable[[str, int], None]
+_LOST = ("price", "competitor", "feature_gap", "no_budget", "timing", "internal_decision")
+_ARCHIVED = ("no_response", "not_target", "duplicate")
+_OPEN_STAGES = ("inquiry", "first_meeting", "proposal", "negotiation")
 
 
-# ---------------------------------------------------------------- rows
+@dataclass(frozen=True)
+class DemoRun:
+    """The parameters a demo was generated with; enough to rebuild every story."""
+
+    seed: int
+    accounts: int
+    today: date
 
 
 @dataclass
@@ -210,12 +85,249 @@ class DemoResult:
     contracts: int
     movements: int
     deals: int
+    audit_entries: int
     admin_email: str
+    admin_created: bool
+
+
+def external_value(index: int) -> str:
+    """The ``demo`` external id of demo account number ``index`` (0-based)."""
+    return f"D{index + 1:05d}"
+
+
+def demo_run(session: Session) -> DemoRun | None:
+    """The latest demo generated into this database, or None if there is none."""
+    after = session.scalar(
+        select(AuditEntry.after)
+        .where(AuditEntry.entity == RUN_ENTITY)
+        .order_by(AuditEntry.id.desc())
+        .limit(1)
+    )
+    if not after:
+        return None
+    return DemoRun(after["seed"], after["accounts"], date.fromisoformat(after["today"]))
+
+
+def stories_by_account(session: Session) -> dict[int, AccountStory]:
+    """The story of every demo account in the database, by account id (empty if no demo)."""
+    run = demo_run(session)
+    if run is None:
+        return {}
+    rows = session.execute(
+        select(ExternalId.entity_id, ExternalId.value).where(
+            ExternalId.entity == "account", ExternalId.system == EXTERNAL_SYSTEM
+        )
+    ).all()
+    return {
+        account_id: story_for(run.seed, int(value[1:]) - 1, run.today) for account_id, value in rows
+    }
+
+
+def generate(
+    session: Session,
+    *,
+    seed: int = 42,
+    n_accounts: int = 2000,
+    today: date = DEFAULT_TODAY,
+    admin_email: str = "admin@banso.example",
+    admin_password: str,
+    progress: Progress | None = None,
+) -> DemoResult:
+    """Write the demo customer base (the caller checks the database is empty and commits).
+
+    Users that already exist (same e-mail) are kept as they are, password included.
+    """
+    step = progress or (lambda _label, _n: None)
+    stories = plan(seed, n_accounts, today)
+    step("plan", len(stories))
+    rng = random.Random(f"banso-demo-rows:{seed}")
+    audit = _Audit()
+    csm_ids, admin_created = _users(session, audit, admin_email, admin_password)
+    _custom_fields(session, audit)
+    step("users", len(csm_ids))
+    accounts = _accounts(session, audit, rng, stories, csm_ids, today)
+    step("accounts", len(accounts.ids))
+    contacts = _contacts(session, audit, rng, accounts)
+    contact_count = sum(map(len, contacts.values()))
+    step("contacts", contact_count)
+    contract_ids, movement_count = _contracts(session, audit, stories, accounts.ids)
+    step("contracts", len(contract_ids))
+    deal_count = _deals(
+        session, audit, rng, stories, accounts, contract_ids, contacts, csm_ids, today
+    )
+    step("deals", deal_count)
+    _duplicates_from_crm(session, audit, rng, accounts.rows[: max(1, n_accounts // 150)])
+    audit.rows.append(
+        {
+            "action": "generate",
+            "entity": RUN_ENTITY,
+            "entity_id": 0,
+            "before": None,
+            "after": {"seed": seed, "accounts": n_accounts, "today": today.isoformat()},
+        }
+    )
+    record_many(session, DEMO, audit.rows)
+    step("audit", len(audit.rows))
+    return DemoResult(
+        accounts=len(accounts.ids),
+        contacts=contact_count,
+        contracts=len(contract_ids),
+        movements=movement_count,
+        deals=deal_count,
+        audit_entries=len(audit.rows),
+        admin_email=admin_email,
+        admin_created=admin_created,
+    )
+
+
+# ---------------------------------------------------------------- helpers
+
+
+class _Audit:
+    """Collects one 'create' entry per generated record, written at the end in one insert."""
+
+    def __init__(self) -> None:
+        self.rows: list[dict[str, Any]] = []
+
+    def created(self, entity: str, ids: list[int], rows: list[dict[str, Any]]) -> None:
+        self.rows.extend(
+            {
+                "action": "create",
+                "entity": entity,
+                "entity_id": record_id,
+                "before": None,
+                "after": jsonable({k: v for k, v in row.items() if k != "password_hash"}),
+            }
+            for record_id, row in zip(ids, rows, strict=True)
+        )
+
+
+def _insert(session: Session, model: Any, rows: list[dict[str, Any]]) -> list[int]:
+    """Bulk insert returning ids in parameter order (SQLite ≥3.35 and PostgreSQL).
+
+    Core, on the table: the ORM's bulk insert would split the rows into a batch for every
+    run of rows with other columns left None, which is most of them here.
+    """
+    if not rows:
+        return []
+    table = model.__table__
+    stmt = insert(table).returning(table.c.id, sort_by_parameter_order=True)
+    return list(session.scalars(stmt, _same_keys(rows)))
+
+
+def _insert_plain(session: Session, model: Any, rows: list[dict[str, Any]]) -> None:
+    """Bulk insert of rows whose ids nobody needs (see :func:`_insert`)."""
+    if rows:
+        session.execute(insert(model.__table__), _same_keys(rows))
+
+
+def _same_keys(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One executemany needs the same keys in every row; a key a row leaves out is None."""
+    keys = dict.fromkeys(k for row in rows for k in row)
+    return [{k: row.get(k) for k in keys} for row in rows]
+
+
+def _between(rng: random.Random, start: date, end: date) -> date:
+    return start + timedelta(days=rng.randint(0, max(0, (end - start).days)))
+
+
+def _phone(rng: random.Random) -> str:
+    area = rng.choice(v.AREA_CODES)
+    rest = 10 - len(area)  # Japanese landlines have ten digits including the leading 0
+    local = str(rng.randint(10 ** (rest - 1), 10**rest - 1))
+    return f"{area}-{local[:-4]}-{local[-4:]}"
+
+
+# ---------------------------------------------------------------- users and fields
+
+
+def _users(
+    session: Session, audit: _Audit, admin_email: str, admin_password: str
+) -> tuple[list[int], bool]:
+    """The admin, a manager and the CSMs who own accounts; returns (CSM ids, admin created)."""
+    wanted = [
+        {"email": admin_email, "name": "管理者", "role": "admin", "locale": "ja"},
+        {"email": "manager@banso.example", "name": "高木 恵理", "role": "manager", "locale": "ja"},
+    ] + [
+        {"email": f"{roman}@banso.example", "name": name, "role": "csm", "locale": "ja"}
+        for name, roman in v.CSMS
+    ]
+    existing = dict(
+        session.execute(
+            select(User.email, User.id).where(User.email.in_([u["email"] for u in wanted]))
+        ).all()
+    )
+    new = [u for u in wanted if u["email"] not in existing]
+    admin_created = admin_email not in existing
+    if admin_created:
+        new[0]["password_hash"] = hash_password(admin_password)
+    ids = _insert(session, User, new)
+    audit.created("user", ids, new)
+    existing.update(zip((u["email"] for u in new), ids, strict=True))
+    return [existing[u["email"]] for u in wanted if u["role"] == "csm"], admin_created
+
+
+def _custom_fields(session: Session, audit: _Audit) -> None:
+    rows: list[dict[str, Any]] = [
+        {
+            "entity": "account",
+            "key": "plan_type",
+            "type": "single_choice",
+            "label_ja": "契約プラン種別",
+            "label_en": "Plan type",
+            "choices": list(v.PLANS.values()),
+            "position": 10,
+        },
+        {
+            "entity": "account",
+            "key": "purpose",
+            "type": "long_text",
+            "label_ja": "導入目的",
+            "label_en": "Purpose of adoption",
+            "position": 20,
+        },
+        {
+            "entity": "account",
+            "key": "billing_code",
+            "type": "text",
+            "label_ja": "請求先コード",
+            "label_en": "Billing code",
+            "position": 30,
+        },
+        {
+            "entity": "account",
+            "key": "store_count",
+            "type": "number",
+            "label_ja": "店舗数",
+            "label_en": "Number of sites",
+            "position": 40,
+        },
+    ]
+    # Definitions a team already made (same key) are theirs; the demo keeps them.
+    taken = set(
+        session.scalars(
+            select(CustomFieldDefinition.key).where(CustomFieldDefinition.entity == "account")
+        )
+    )
+    rows = [row for row in rows if row["key"] not in taken]
+    audit.created("custom_field", _insert(session, CustomFieldDefinition, rows), rows)
+
+
+# ---------------------------------------------------------------- accounts
+
+
+@dataclass
+class _Accounts:
+    ids: list[int]
+    rows: list[dict[str, Any]]
+    domains: list[str]
 
 
 def _company(rng: random.Random, industry: str, used: set[str]) -> tuple[str, str, str]:
-    # Distinct companies get distinct names while combinations last; the few duplicates the
-    # demo wants are made on purpose by _duplicates_from_crm.
+    """A company name, its katakana reading and a domain, distinct while combinations last.
+
+    The few duplicates the demo wants are made on purpose by :func:`_duplicates_from_crm`.
+    """
     for _attempt in range(30):
         stem, stem_kana, stem_roman = rng.choice(v.NAME_STEMS)
         middle, middle_kana, middle_roman = rng.choice(v.MIDDLES)
@@ -236,22 +348,21 @@ def _company(rng: random.Random, industry: str, used: set[str]) -> tuple[str, st
     else:
         name = f"有限会社{core}"
     slug = "-".join(p for p in (stem_roman, middle_roman, end_roman) if p)
-    domain = f"{slug}.{rng.choice(v.TLDS)}"
-    n = 2
+    tld = rng.choice(v.TLDS)
+    domain, n = f"{slug}.{tld}", 2
     while domain in used:
-        domain = f"{slug}{n}.{domain.split('.', 1)[1]}"
-        n += 1
+        domain, n = f"{slug}{n}.{tld}", n + 1
     used.add(domain)
     return name, kana, domain
 
 
-def _lifecycle(story: AccountStory) -> str:
-    final = story.final
-    if final.status_after == "churned":
+def _lifecycle(story: AccountStory, today: date) -> str:
+    """The CS lifecycle stage that the contract's state implies today."""
+    if story.status == "churned":
         return "churned"
-    if final.status_after == "trial":
+    if story.status == "trial":
         return "considering"
-    age = (TODAY - story.start).days
+    age = (today - (story.live_from or story.start)).days
     if age < 45:
         return "initial_setup"
     if age < 150:
@@ -259,94 +370,18 @@ def _lifecycle(story: AccountStory) -> str:
     return "stable"
 
 
-def _insert(session: Session, model: Any, rows: list[dict[str, Any]]) -> list[int]:
-    """Bulk insert returning ids in parameter order (SQLite ≥3.35 and PostgreSQL)."""
-    if not rows:
-        return []
-    stmt = insert(model).returning(model.id, sort_by_parameter_order=True)
-    return list(session.scalars(stmt, rows))
-
-
-def _users(session: Session, admin_email: str, admin_password: str) -> list[int]:
-    rows = [
-        {
-            "email": admin_email,
-            "name": "管理者",
-            "role": "admin",
-            "locale": "ja",
-            "password_hash": hash_password(admin_password),
-        },
-        {"email": "manager@banso.example", "name": "高木 恵理", "role": "manager", "locale": "ja"},
-    ] + [
-        {"email": f"{roman}@banso.example", "name": name, "role": "csm", "locale": "ja"}
-        for name, roman in v.CSMS
-    ]
-    ids = _insert(session, User, rows)
-    return ids[2:]
-
-
-def _custom_fields(session: Session) -> None:
-    session.execute(
-        insert(CustomFieldDefinition),
-        [
-            {
-                "entity": "account",
-                "key": "plan_type",
-                "type": "single_choice",
-                "label_ja": "契約プラン種別",
-                "label_en": "Plan type",
-                "choices": list(v.PLANS.values()),
-                "position": 10,
-            },
-            {
-                "entity": "account",
-                "key": "purpose",
-                "type": "long_text",
-                "label_ja": "導入目的",
-                "label_en": "Purpose of adoption",
-                "position": 20,
-            },
-            {
-                "entity": "account",
-                "key": "billing_code",
-                "type": "text",
-                "label_ja": "請求先コード",
-                "label_en": "Billing code",
-                "position": 30,
-            },
-            {
-                "entity": "account",
-                "key": "store_count",
-                "type": "number",
-                "label_ja": "店舗数",
-                "label_en": "Number of sites",
-                "position": 40,
-            },
-        ],
-    )
-
-
-def generate(
+def _accounts(
     session: Session,
-    *,
-    seed: int = 42,
-    n_accounts: int = 2000,
-    admin_email: str = "admin@banso.example",
-    admin_password: str,
-    progress: Progress | None = None,
-) -> DemoResult:
-    """Write the demo customer base into an empty database (the caller commits)."""
-    step = progress or (lambda _label, _n: None)
-    stories = plan(seed, n_accounts)
-    rng = random.Random(seed * 7919 + 1)
-    csm_ids = _users(session, admin_email, admin_password)
-    _custom_fields(session)
-    used_domains: set[str] = set()
-
-    account_rows, domain_rows, tag_rows = [], [], []
+    audit: _Audit,
+    rng: random.Random,
+    stories: list[AccountStory],
+    csm_ids: list[int],
+    today: date,
+) -> _Accounts:
+    used: set[str] = set()
+    rows, domains, tags = [], [], []
     for story in stories:
-        name, kana, domain = _company(rng, story.industry, used_domains)
-        final_mrr = story.final.mrr_after if story.final.status_after == "active" else 0
+        name, kana, domain = _company(rng, story.industry, used)
         custom: dict[str, Any] = {
             "plan_type": v.PLANS[story.segment],
             "billing_code": f"C{100000 + story.index}",
@@ -358,7 +393,7 @@ def generate(
         }
         if rng.random() < 0.6:
             custom["purpose"] = rng.choice(v.PURPOSES)
-        account_rows.append(
+        rows.append(
             {
                 "name": name,
                 "name_kana": kana,
@@ -366,65 +401,55 @@ def generate(
                 "industry": story.industry,
                 "company_size": story.company_size,
                 "segment": story.segment,
-                "source": rng.choice(v.SOURCES),
+                "source": rng.choices(v.SOURCES, weights=v.SOURCE_WEIGHTS[story.segment])[0],
                 "owner_id": rng.choice(csm_ids),
-                "lifecycle_stage": _lifecycle(story),
-                "mrr": final_mrr,
+                "lifecycle_stage": _lifecycle(story, today),
+                "mrr": story.final.mrr_after if story.status == "active" else 0,
                 "custom": custom,
             }
         )
-        domain_rows.append(domain)
-        tag_rows.append(rng.sample(v.TAGS, rng.choice((0, 0, 1, 1, 2))))
-    account_ids = _insert(session, Account, account_rows)
-    step("accounts", len(account_ids))
-    session.execute(
-        insert(AccountDomain),
-        [{"account_id": i, "domain": d} for i, d in zip(account_ids, domain_rows, strict=True)],
-    )
-    tags = [
-        {"account_id": i, "tag": t} for i, ts in zip(account_ids, tag_rows, strict=True) for t in ts
-    ]
-    if tags:
-        session.execute(insert(AccountTag), tags)
-    session.execute(
-        insert(ExternalId),
-        [
-            {"entity": "account", "entity_id": i, "system": "demo", "value": f"D{s.index + 1:05d}"}
-            for i, s in zip(account_ids, stories, strict=True)
-        ],
-    )
-
-    contact_count = _contacts(session, rng, account_ids, domain_rows)
-    step("contacts", contact_count)
-    contract_ids, movement_count = _contracts(session, stories, account_ids)
-    step("contracts", len(contract_ids))
-    deal_count = _deals(session, rng, stories, account_rows, account_ids, contract_ids, csm_ids)
-    step("deals", deal_count)
-    _duplicates_from_crm(session, rng, account_rows[: max(1, n_accounts // 150)])
-    record_many(
+        domains.append(domain)
+        tags.append(rng.sample(v.TAGS, rng.choice((0, 0, 1, 1, 2))))
+    ids = _insert(session, Account, rows)
+    _insert_plain(
         session,
-        DEMO,
+        AccountDomain,
+        [{"account_id": i, "domain": d} for i, d in zip(ids, domains, strict=True)],
+    )
+    tag_rows = [{"account_id": i, "tag": t} for i, ts in zip(ids, tags, strict=True) for t in ts]
+    if tag_rows:
+        _insert_plain(session, AccountTag, tag_rows)
+    _insert_plain(
+        session,
+        ExternalId,
         [
             {
-                "action": "create",
                 "entity": "account",
                 "entity_id": i,
-                "before": None,
-                "after": {"name": row["name"]},
+                "system": EXTERNAL_SYSTEM,
+                "value": external_value(s.index),
             }
-            for i, row in zip(account_ids, account_rows, strict=True)
+            for i, s in zip(ids, stories, strict=True)
         ],
     )
-    return DemoResult(
-        len(account_ids), contact_count, len(contract_ids), movement_count, deal_count, admin_email
+    audit.created(
+        "account",
+        ids,
+        [
+            row
+            | {"domains": [d], "tags": sorted(t), "external_ids": {"demo": external_value(s.index)}}
+            for s, row, d, t in zip(stories, rows, domains, tags, strict=True)
+        ],
     )
+    return _Accounts(ids, rows, domains)
 
 
 def _contacts(
-    session: Session, rng: random.Random, account_ids: list[int], domains: list[str]
-) -> int:
-    rows = []
-    for account_id, domain in zip(account_ids, domains, strict=True):
+    session: Session, audit: _Audit, rng: random.Random, accounts: _Accounts
+) -> dict[int, list[int]]:
+    """2–6 people per account, the decision maker first; returns contact ids by account id."""
+    rows: list[dict[str, Any]] = []
+    for account_id, domain in zip(accounts.ids, accounts.domains, strict=True):
         roles = [
             "decision_maker",
             "project_leader",
@@ -448,49 +473,64 @@ def _contacts(
                     "name_kana": f"{family_kana} {given_kana}",
                     "email": email,
                     "email_key": normalize_email(email),
-                    "phone": f"03-{rng.randint(1000, 9999)}-{rng.randint(1000, 9999)}",
+                    "phone": _phone(rng),
                     "title": rng.choice(v.TITLES_BY_ROLE[role]),
                     "role": role,
                     "is_key_person": role in ("decision_maker", "project_leader"),
                     "custom": {},
                 }
             )
-    session.execute(insert(Contact), rows)
-    return len(rows)
+    ids = _insert(session, Contact, rows)
+    audit.created("contact", ids, rows)
+    by_account: dict[int, list[int]] = {}
+    for contact_id, row in zip(ids, rows, strict=True):
+        by_account.setdefault(row["account_id"], []).append(contact_id)
+    return by_account
+
+
+# ---------------------------------------------------------------- contracts
+
+
+def _contract_end(story: AccountStory) -> date | None:
+    """The end date ``record_movement`` would leave: the last term end, or the churn date."""
+    end = None
+    for m in story.movements:
+        if m.end_date is not None:
+            end = m.end_date
+        if m.kind == "churn" and (end is None or end > m.on):
+            end = m.on
+    return end
 
 
 def _contracts(
-    session: Session, stories: list[AccountStory], account_ids: list[int]
+    session: Session, audit: _Audit, stories: list[AccountStory], account_ids: list[int]
 ) -> tuple[list[int], int]:
-    rows = []
-    for story, account_id in zip(stories, account_ids, strict=True):
-        final = story.final
-        end = next((m.end_date for m in reversed(story.movements) if m.end_date), None)
-        if final.status_after == "churned":
-            end = final.on
-        rows.append(
-            {
-                "account_id": account_id,
-                "plan": v.PLANS[story.segment],
-                "mrr": final.mrr_after,
-                "currency": "JPY",
-                "seats": final.seats_after,
-                "start_date": story.start,
-                "end_date": end,
-                "auto_renew": True,
-                "status": final.status_after,
-                "custom": {},
-            }
-        )
+    rows: list[dict[str, Any]] = [
+        {
+            "account_id": account_id,
+            "plan": v.PLANS[story.segment],
+            # A trial keeps the MRR it was quoted (it earns nothing until it converts).
+            "mrr": story.quoted_mrr if story.status == "trial" else story.final.mrr_after,
+            "currency": "JPY",
+            "seats": story.final.seats_after,
+            "start_date": story.start,
+            "end_date": _contract_end(story),
+            "auto_renew": True,
+            "status": story.status,
+            "custom": {},
+        }
+        for story, account_id in zip(stories, account_ids, strict=True)
+    ]
     contract_ids = _insert(session, Contract, rows)
+    audit.created("contract", contract_ids, rows)
     movement_rows = []
-    for story, account_id, contract_id in zip(stories, account_ids, contract_ids, strict=True):
-        mrr_before, seats_before, plan = 0, None, v.PLANS[story.segment]
+    for story, row, contract_id in zip(stories, rows, contract_ids, strict=True):
+        mrr_before, seats_before = 0, None
         for m in story.movements:
             movement_rows.append(
                 {
                     "contract_id": contract_id,
-                    "account_id": account_id,
+                    "account_id": row["account_id"],
                     "effective_date": m.on,
                     "kind": m.kind,
                     "mrr_before": mrr_before,
@@ -498,42 +538,64 @@ def _contracts(
                     "seats_before": seats_before,
                     "seats_after": m.seats_after,
                     "status_after": m.status_after,
-                    "plan_after": plan,
+                    "plan_after": row["plan"],
                     "reason": m.reason,
                     "actor": DEMO.label,
                 }
             )
             mrr_before = m.mrr_after if m.status_after == "active" else 0
             seats_before = m.seats_after
-    session.execute(insert(ContractMovement), movement_rows)
+    _insert_plain(session, ContractMovement, movement_rows)
     return contract_ids, len(movement_rows)
+
+
+# ---------------------------------------------------------------- deals
 
 
 def _deals(
     session: Session,
+    audit: _Audit,
     rng: random.Random,
     stories: list[AccountStory],
-    account_rows: list[dict[str, Any]],
-    account_ids: list[int],
+    accounts: _Accounts,
     contract_ids: list[int],
+    contacts: dict[int, list[int]],
     csm_ids: list[int],
+    today: date,
 ) -> int:
-    rows = []
+    rows = _won_deals(rng, stories, accounts, contract_ids, contacts)
+    rows += _upsell_deals(rng, stories, accounts, contacts, today)
+    rows += _other_inquiries(rng, len(stories), csm_ids, today)
+    ids = _insert(session, Deal, rows)
+    audit.created("deal", ids, rows)
+    return len(ids)
+
+
+def _won_deals(
+    rng: random.Random,
+    stories: list[AccountStory],
+    accounts: _Accounts,
+    contract_ids: list[int],
+    contacts: dict[int, list[int]],
+) -> list[dict[str, Any]]:
+    """The deal each customer was won by, linked to its account, decision maker and contract."""
+    rows: list[dict[str, Any]] = []
     for story, row, account_id, contract_id in zip(
-        stories, account_rows, account_ids, contract_ids, strict=True
+        stories, accounts.rows, accounts.ids, contract_ids, strict=True
     ):
         inquiry = story.start - timedelta(days=rng.randint(14, 120))
         rows.append(
             {
                 "title": f"{row['name']} 導入検討",
                 "account_id": account_id,
+                "contact_id": contacts[account_id][0],
                 "company_name": row["name"],
                 "source_channel": row["source"],
                 "company_size": story.company_size,
                 "problem": rng.choice(v.PROBLEMS),
-                "budget": story.movements[0].mrr_after * 12,
+                "budget": story.first_mrr * 12,
                 "currency": "JPY",
-                "expected_mrr": story.movements[0].mrr_after,
+                "expected_mrr": story.first_mrr,
                 "story": rng.choice(v.STORIES),
                 "stage_key": "won",
                 "owner_id": row["owner_id"],
@@ -544,34 +606,82 @@ def _deals(
                 "custom": {},
             }
         )
-    lost_keys = ["price", "competitor", "feature_gap", "no_budget", "timing", "internal_decision"]
-    archived_keys = ["no_response", "not_target", "duplicate"]
+    return rows
+
+
+def _upsell_deals(
+    rng: random.Random,
+    stories: list[AccountStory],
+    accounts: _Accounts,
+    contacts: dict[int, list[int]],
+    today: date,
+) -> list[dict[str, Any]]:
+    """Open expansion proposals for about one healthy customer in ten (the upsell pipeline)."""
+    rows: list[dict[str, Any]] = []
+    for story, row, account_id in zip(stories, accounts.rows, accounts.ids, strict=True):
+        if story.kind not in ("steady", "expanding") or rng.random() >= 0.1:
+            continue
+        inquiry = today - timedelta(days=rng.randint(3, 90))
+        expected = round_mrr(story.final.mrr_after * rng.uniform(0.2, 0.5))
+        rows.append(
+            {
+                "title": f"{row['name']} {rng.choice(v.UPSELL_TITLES)}",
+                "account_id": account_id,
+                "contact_id": contacts[account_id][rng.randint(0, 1)],
+                "company_name": row["name"],
+                "source_channel": v.UPSELL_SOURCE,
+                "company_size": story.company_size,
+                "problem": rng.choice(v.PROBLEMS),
+                "budget": expected * 12 if rng.random() < 0.5 else None,
+                "currency": "JPY",
+                "expected_mrr": expected,
+                "story": None,
+                "stage_key": _open_stage(rng, today, inquiry),
+                "owner_id": row["owner_id"],
+                "inquiry_date": inquiry,
+                "expected_close_date": today + timedelta(days=rng.randint(14, 90)),
+                "closed_date": None,
+                "custom": {},
+            }
+        )
+    return rows
+
+
+def _open_stage(rng: random.Random, today: date, inquiry: date) -> str:
+    """Older open deals have gone further through the pipeline."""
+    step = min(3, (today - inquiry).days // 25 + rng.randint(-1, 0))
+    return _OPEN_STAGES[max(0, step)]
+
+
+def _other_inquiries(
+    rng: random.Random, n_accounts: int, csm_ids: list[int], today: date
+) -> list[dict[str, Any]]:
+    """Inquiries that did not become customers: lost, archived, or still open (recent ones)."""
+    rows: list[dict[str, Any]] = []
     used: set[str] = set()
-    for _ in range(int(len(stories) * 0.8)):
+    for _ in range(int(n_accounts * 0.8)):
+        segment = rng.choices(SEGMENTS, weights=SEGMENT_WEIGHTS)[0]
         industry = rng.choice(list(v.INDUSTRIES))
         name, _kana, _domain = _company(rng, industry, used)
-        inquiry = _between(rng, HISTORY_START - timedelta(days=60), TODAY)
         roll = rng.random()
-        if roll < 0.55:
-            stage, reason = "lost", rng.choice(lost_keys)
-        elif roll < 0.8:
-            stage, reason = "archived", rng.choice(archived_keys)
+        reason = rng.choice(_LOST) if roll < 0.55 else rng.choice(_ARCHIVED) if roll < 0.8 else None
+        if reason is None:
+            inquiry = today - timedelta(days=rng.randint(0, 110))
+            stage, closed = _open_stage(rng, today, inquiry), None
+            expected_close = today + timedelta(days=rng.randint(7, 90))
         else:
-            stage, reason = (
-                rng.choice(("inquiry", "first_meeting", "proposal", "negotiation")),
-                None,
-            )
-        closed = (
-            None if reason is None else min(TODAY, inquiry + timedelta(days=rng.randint(10, 90)))
-        )
-        segment = rng.choices(("SMB", "Mid-Market", "Enterprise"), weights=(60, 30, 10))[0]
-        expected = _round_mrr(rng.uniform(10_000, 400_000))
+            inquiry = _between(rng, history_start(today) - timedelta(days=60), today)
+            stage = "lost" if reason in _LOST else "archived"
+            closed = min(today, inquiry + timedelta(days=rng.randint(10, 90)))
+            expected_close = inquiry + timedelta(days=60)
+        expected = round_mrr(rng.uniform(10_000, 400_000))
         rows.append(
             {
                 "title": f"{name} お問い合わせ",
                 "account_id": None,
+                "contact_id": None,
                 "company_name": name,
-                "source_channel": rng.choice(v.SOURCES),
+                "source_channel": rng.choices(v.SOURCES, weights=v.SOURCE_WEIGHTS[segment])[0],
                 "company_size": rng.choice(v.SIZES_BY_SEGMENT[segment]),
                 "problem": rng.choice(v.PROBLEMS),
                 "budget": expected * 12 if rng.random() < 0.7 else None,
@@ -580,26 +690,30 @@ def _deals(
                 "story": rng.choice(v.STORIES),
                 "stage_key": stage,
                 "lost_reason_key": reason,
-                "lost_reason_text": v.LOST_NOTES[reason] if reason else None,
+                "lost_reason_text": rng.choice(v.LOST_NOTES[reason]) if reason else None,
                 "owner_id": rng.choice(csm_ids),
                 "inquiry_date": inquiry,
-                "expected_close_date": inquiry + timedelta(days=60),
+                "expected_close_date": expected_close,
                 "closed_date": closed,
                 "custom": {},
             }
         )
-    session.execute(insert(Deal), rows)
-    return len(rows)
+    return rows
+
+
+# ---------------------------------------------------------------- duplicates
 
 
 def _duplicates_from_crm(
-    session: Session, rng: random.Random, originals: list[dict[str, Any]]
+    session: Session, audit: _Audit, rng: random.Random, originals: list[dict[str, Any]]
 ) -> None:
     """A few accounts entered again from an old CRM export, spelled differently and without
     a domain, as old CRM records are (something for identity resolution to find)."""
-    rows = []
+    rows: list[dict[str, Any]] = []
     for row in originals:
-        core = row["name"].replace("株式会社", "").replace("合同会社", "").replace("有限会社", "")
+        core = row["name"]
+        for form in ("医療法人社団", "株式会社", "合同会社", "有限会社"):
+            core = core.replace(form, "")
         variant = f"(株){core}" if rng.random() < 0.5 else f"㈱ {core}"
         rows.append(
             {
@@ -617,10 +731,17 @@ def _duplicates_from_crm(
             }
         )
     ids = _insert(session, Account, rows)
-    session.execute(
-        insert(ExternalId),
+    external = [f"OLD-{n:04d}" for n in range(len(ids))]
+    _insert_plain(
+        session,
+        ExternalId,
         [
-            {"entity": "account", "entity_id": i, "system": "old_crm", "value": f"OLD-{n:04d}"}
-            for n, i in enumerate(ids)
+            {"entity": "account", "entity_id": i, "system": "old_crm", "value": value}
+            for i, value in zip(ids, external, strict=True)
         ],
+    )
+    audit.created(
+        "account",
+        ids,
+        [r | {"external_ids": {"old_crm": e}} for r, e in zip(rows, external, strict=True)],
     )

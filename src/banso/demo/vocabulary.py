@@ -71,6 +71,14 @@ INDUSTRIES: dict[str, tuple[tuple[str, str, str], ...]] = {
 }
 TLDS = ("co.jp", "co.jp", "co.jp", "jp", "com", "net")
 SOURCES = ("Web問い合わせ", "展示会", "紹介", "パートナー", "セミナー", "広告")
+# How often each source brings a customer of a segment (same order as SOURCES): small
+# companies find the product on the web and in ads, large ones at trade shows and via partners.
+SOURCE_WEIGHTS = {
+    "SMB": (40, 8, 15, 7, 10, 20),
+    "Mid-Market": (25, 20, 15, 15, 15, 10),
+    "Enterprise": (10, 30, 20, 25, 12, 3),
+}
+UPSELL_SOURCE = "既存顧客"
 SIZES_BY_SEGMENT = {
     "SMB": ("1-9", "10-49"),
     "Mid-Market": ("50-99", "100-299"),
@@ -168,17 +176,42 @@ STORIES = (
     "競合の値下げ攻勢に対し、継続率を上げてLTVで勝負する方針",
     "IPO準備に向けて管理体制と数字の見える化が急務",
 )
-LOST_NOTES = {
-    "price": "月額が予算上限を超えた。初期費用の分割も検討したが不可",
-    "competitor": "既存ベンダーの上位プランに決定。乗り換えコストを懸念",
-    "feature_gap": "複数ブランドの一括管理機能が必須要件だった",
-    "no_budget": "来期予算での再検討。10月に再アプローチ予定",
-    "timing": "繁忙期と重なるため導入は半年後以降",
-    "internal_decision": "現場は前向きだったが役員会で見送り",
-    "no_response": "2回目の提案後から返信なし",
-    "not_target": "個人事業主で要件が合わない",
-    "duplicate": "同一企業の別部署からの重複問い合わせ",
+# Free text a salesperson writes next to the lost/archive reason (keys: the seeded taxonomy).
+LOST_NOTES: dict[str, tuple[str, ...]] = {
+    "price": (
+        "月額が予算上限を超えた。初期費用の分割も検討したが不可",
+        "店舗数課金だと全店展開時のコストが合わない",
+        "他社の見積もりより月3万円高かった",
+    ),
+    "competitor": (
+        "既存ベンダーの上位プランに決定。乗り換えコストを懸念",
+        "業界特化の競合製品を採用。予約機能の細かさで負けた",
+    ),
+    "feature_gap": (
+        "複数ブランドの一括管理機能が必須要件だった",
+        "会計ソフトとの自動連携がないことがネック",
+        "英語表示が必要な海外拠点がある",
+    ),
+    "no_budget": (
+        "来期予算での再検討。10月に再アプローチ予定",
+        "補助金の採択待ち。不採択のため見送り",
+    ),
+    "timing": (
+        "繁忙期と重なるため導入は半年後以降",
+        "基幹システムの入れ替えを優先するとのこと",
+    ),
+    "internal_decision": (
+        "現場は前向きだったが役員会で見送り",
+        "決裁者が交代し、検討がリセットされた",
+    ),
+    "no_response": ("2回目の提案後から返信なし", "資料送付後、電話もメールもつながらない"),
+    "not_target": ("個人事業主で要件が合わない", "学生の研究目的の問い合わせ"),
+    "duplicate": ("同一企業の別部署からの重複問い合わせ", "展示会とWebで同じ担当者から二重登録"),
 }
+EXPANSION_REASONS = ("利用拠点の追加", "ライセンス追加", "オプション機能の追加", "利用人数の増加")
+CONTRACTION_REASONS = ("一部店舗の閉鎖", "利用人数の削減", "オプション機能の解約")
+UPSELL_TITLES = ("追加拠点のご提案", "上位プランへの切り替え", "API連携オプションのご提案")
+AREA_CODES = ("03", "03", "06", "045", "052", "092", "011", "075", "022", "082")
 PURPOSES = (
     "紙とExcelの管理をやめ、全店舗の会員情報を一元化する",
     "解約率を下げるため、利用状況から離脱の兆候を早く掴む",
