@@ -46,8 +46,26 @@ def _accounts() -> list[str]:
 
 
 def _login(data_dir: Path) -> tuple[str, str]:
-    email, password = (data_dir / "demo-login.txt").read_text(encoding="utf-8").split()
+    email, password, _token = (data_dir / "demo-login.txt").read_text(encoding="utf-8").split()
     return email, password
+
+
+def test_it_prints_an_api_token_that_works(data_dir: Path) -> None:
+    from fastapi.testclient import TestClient
+
+    from banso.app import create_app
+
+    result = runner.invoke(app, ["demo", "--accounts", "20", "--seed", "4"])
+    assert result.exit_code == 0, result.output
+    token = (data_dir / "demo-login.txt").read_text(encoding="utf-8").split()[2]
+    assert token in result.output
+    web = create_app(cli_support.settings())
+    with TestClient(web) as client:
+        listed = client.get(
+            "/api/v1/accounts?limit=3", headers={"Authorization": f"Bearer {token}"}
+        )
+    web.state.engine.dispose()
+    assert listed.status_code == 200 and len(listed.json()["items"]) == 3
 
 
 def test_it_prints_the_url_and_a_login_that_is_kept(data_dir: Path) -> None:

@@ -26,11 +26,12 @@ def _login_path() -> Path:
     return Path(settings().data_dir) / LOGIN_FILE
 
 
-def _save_login(email: str, password: str) -> Path:
-    """Keep the generated password (readable by its owner only) so every run can show it."""
+def _save_login(email: str, password: str, token: str) -> Path:
+    """Keep the generated password and API token (readable by their owner only) so every run
+    can show them; the database itself keeps only their hashes."""
     path = _login_path()
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(f"{email}\n{password}\n", encoding="utf-8")
+    path.write_text(f"{email}\n{password}\n{token}\n", encoding="utf-8")
     path.chmod(0o600)
     return path
 
@@ -44,12 +45,19 @@ def _print_login() -> None:
             highlight=False,
         )
         return
-    email, password = path.read_text(encoding="utf-8").split("\n")[:2]
+    email, password, token = [*path.read_text(encoding="utf-8").split("\n"), "", ""][:3]
     console.print(
-        f"\n[bold]banso demo[/] → {DEMO_URL}\n"
-        f"  login:    {email}\n  password: {password}\n  (stored in {path})\n",
+        f"\n[bold]banso demo[/] → {DEMO_URL}\n  login:     {email}\n  password:  {password}\n",
         highlight=False,
     )
+    if token:
+        console.print(
+            f"  API token: {token}\n  try:       curl -H 'Authorization: Bearer {token}' "
+            f"'{DEMO_URL}/api/v1/accounts?sort=-mrr&limit=5'\n",
+            highlight=False,
+            soft_wrap=True,
+        )
+    console.print(f"  (stored in {path})\n", highlight=False)
 
 
 def demo(
@@ -126,7 +134,12 @@ def _generate(session: Session, seed: int, n_accounts: int, day: date) -> None:
         highlight=False,
     )
     if result.admin_created:
-        _save_login(result.admin_email, password)
+        from banso.audit.service import Actor
+        from banso.auth.service import create_token, get_user_by_email
+
+        admin = get_user_by_email(session, result.admin_email)
+        _, token = create_token(session, Actor(label="demo"), admin, "demo")
+        _save_login(result.admin_email, password, token)
     else:
         console.print(f"{result.admin_email} already existed; its password is unchanged.")
 
