@@ -69,7 +69,7 @@ def serve(
     port: Annotated[int | None, typer.Option(help="Port [default: BANSO_PORT].")] = None,
     workers: Annotated[int, typer.Option(min=1, help="Worker processes.")] = 1,
 ) -> None:
-    """Serve the web UI and the REST API."""
+    """Serve the REST API and its documentation pages."""
     import uvicorn
 
     from banso.app import create_app
