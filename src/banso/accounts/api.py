@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel
 
 from banso.accounts import customfields, service
@@ -17,8 +17,16 @@ from banso.accounts.schemas import (
     ContactOut,
     ContactPatch,
 )
-from banso.api.deps import AdminDep, ReaderDep, SessionDep, WriterDep
-from banso.errors import InvalidInput
+from banso.api.deps import (
+    AdminDep,
+    Confirm,
+    Cursor,
+    Limit,
+    ReaderDep,
+    SessionDep,
+    WriterDep,
+    custom_filters,
+)
 
 router = APIRouter()
 
@@ -45,23 +53,6 @@ class CustomFieldOut(BaseModel):
     position: int
     help_text: str | None
     version: int
-
-
-def custom_filters(request: Request) -> dict[str, str]:
-    """``?custom.plan_type=Gold`` style filters on custom fields."""
-    found = {}
-    for key, value in request.query_params.items():
-        if key.startswith("custom."):
-            name = key.removeprefix("custom.")
-            if not name:
-                raise InvalidInput.one(key, "name the custom field: custom.<key>=value")
-            found[name] = value
-    return found
-
-
-Limit = Annotated[int, Query(ge=1, le=500, description="Items per page (≤500).")]
-Cursor = Annotated[str | None, Query(description="next_cursor of the previous page.")]
-Confirm = Annotated[bool, Query(description="Must be true: deleting cannot be undone.")]
 
 
 @router.get("/accounts", response_model=AccountPage, tags=["accounts"])

@@ -5,13 +5,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
 from banso.audit.service import Actor
 from banso.auth.service import actor_for, authenticate_token
-from banso.errors import BansoError, PermissionDenied
+from banso.errors import BansoError, InvalidInput, PermissionDenied
 from banso.settings import Settings
 
 
@@ -74,3 +74,21 @@ def admin(actor: Annotated[Actor, Depends(current_actor)]) -> Actor:
 ReaderDep = Annotated[Actor, Depends(current_actor)]
 WriterDep = Annotated[Actor, Depends(writer)]
 AdminDep = Annotated[Actor, Depends(admin)]
+
+
+# Query parameters every list endpoint shares.
+Limit = Annotated[int, Query(ge=1, le=500, description="Items per page (≤500).")]
+Cursor = Annotated[str | None, Query(description="next_cursor of the previous page.")]
+Confirm = Annotated[bool, Query(description="Must be true: deleting cannot be undone.")]
+
+
+def custom_filters(request: Request) -> dict[str, str]:
+    """``?custom.plan_type=Gold`` style filters on custom fields."""
+    found = {}
+    for key, value in request.query_params.items():
+        if key.startswith("custom."):
+            name = key.removeprefix("custom.")
+            if not name:
+                raise InvalidInput.one(key, "name the custom field: custom.<key>=value")
+            found[name] = value
+    return found

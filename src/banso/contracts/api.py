@@ -10,7 +10,15 @@ from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel
 
 from banso.accounts.service import get_account
-from banso.api.deps import ReaderDep, SessionDep, SettingsDep, WriterDep
+from banso.api.deps import (
+    Confirm,
+    Cursor,
+    Limit,
+    ReaderDep,
+    SessionDep,
+    SettingsDep,
+    WriterDep,
+)
 from banso.contracts import service
 from banso.contracts.schemas import (
     DB_INT_MAX,
@@ -62,9 +70,6 @@ class MrrSeriesOut(BaseModel):
     points: list[MrrPoint]
 
 
-Limit = Annotated[int, Query(ge=1, le=500, description="Items per page (≤500).")]
-Cursor = Annotated[str | None, Query(description="next_cursor of the previous page.")]
-Confirm = Annotated[bool, Query(description="Must be true: deleting cannot be undone.")]
 AccountId = Annotated[int | None, Query(ge=1, le=DB_INT_MAX, description="Only this account.")]
 Currency = Annotated[
     str | None, Query(description="ISO code [default: the workspace currency, BANSO_*].")

@@ -8,7 +8,16 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel
 
-from banso.api.deps import AdminDep, ReaderDep, SessionDep, WriterDep
+from banso.api.deps import (
+    AdminDep,
+    Confirm,
+    Cursor,
+    Limit,
+    ReaderDep,
+    SessionDep,
+    WriterDep,
+    custom_filters,
+)
 from banso.deals import service
 from banso.deals.schemas import (
     DealIn,
@@ -24,30 +33,13 @@ from banso.deals.schemas import (
     WinIn,
     WinOut,
 )
-from banso.errors import InvalidInput
 
 router = APIRouter()
-
-Limit = Annotated[int, Query(ge=1, le=500, description="Items per page (≤500).")]
-Cursor = Annotated[str | None, Query(description="next_cursor of the previous page.")]
-Confirm = Annotated[bool, Query(description="Must be true: deleting cannot be undone.")]
 
 
 class DealPage(BaseModel):
     items: list[DealOut]
     next_cursor: str | None
-
-
-def _custom_filters(request: Request) -> dict[str, str]:
-    """``?custom.budget_owner=CFO`` style filters on the deal's custom fields."""
-    found = {}
-    for key, value in request.query_params.items():
-        if key.startswith("custom."):
-            name = key.removeprefix("custom.")
-            if not name:
-                raise InvalidInput.one(key, "name the custom field: custom.<key>=value")
-            found[name] = value
-    return found
 
 
 @router.get("/deals", response_model=DealPage, tags=["deals"])
@@ -83,7 +75,7 @@ def list_deals(
         inquiry_from=inquiry_from,
         inquiry_to=inquiry_to,
         q=q,
-        custom=_custom_filters(request),
+        custom=custom_filters(request),
     )
     page = service.list_deals(session, f, sort=sort, cursor=cursor, limit=limit)
     return {"items": service.deals_out(session, page.items), "next_cursor": page.next_cursor}
