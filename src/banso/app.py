@@ -26,6 +26,9 @@ API_ROUTERS = (
     "banso.imports.api",
 )
 
+# Server-rendered pages (Jinja2 + HTMX); each module exports `router`.
+WEB_ROUTERS: tuple[str, ...] = ()
+
 
 def _validation_errors(exc: RequestValidationError) -> list[dict[str, str]]:
     errors = []
@@ -85,6 +88,8 @@ def create_app(
     for module_name in API_ROUTERS:
         module = importlib.import_module(module_name)
         app.include_router(module.router, prefix="/api/v1")
+    for module_name in WEB_ROUTERS:
+        app.include_router(importlib.import_module(module_name).router)
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict[str, str]:
