@@ -80,6 +80,9 @@ def demo(
         bool, typer.Option("--reset", help="Delete ALL data (users included) first.")
     ] = False,
     yes: Annotated[bool, typer.Option("--yes", help="Do not ask before --reset.")] = False,
+    usage: Annotated[
+        bool, typer.Option(help="Also generate a year of product usage events.")
+    ] = True,
 ) -> None:
     """Build a realistic demo customer base (Japanese B2B SaaS, three years of history)."""
     from banso.accounts.models import Account
@@ -102,7 +105,24 @@ def demo(
                 fail("nothing deleted")
             _wipe(session)
         _generate(session, seed, accounts, today.date() if today else DEFAULT_TODAY)
+        if usage:
+            _generate_usage(session)
     _print_login()
+
+
+def _generate_usage(session: Session) -> None:
+    from banso.demo.usage import generate_usage
+    from banso.events.store import EventStore, default_root
+
+    started = time.perf_counter()
+    root = default_root(Path(settings().data_dir))
+    with console.status("Generating a year of product usage"), EventStore(root) as store:
+        result = generate_usage(session, store)
+    console.print(
+        f"Created {result.events:,} usage events of {result.users:,} product users in "
+        f"{result.groups:,} groups in {time.perf_counter() - started:.1f} s.",
+        highlight=False,
+    )
 
 
 def _generate(session: Session, seed: int, n_accounts: int, day: date) -> None:
