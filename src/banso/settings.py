@@ -33,6 +33,43 @@ class Settings(BaseSettings):
     host: str = Field(default="127.0.0.1", description="Address `banso serve` listens on.")
     port: int = Field(default=8000, ge=1, le=65535, description="Port `banso serve` listens on.")
     max_upload_mb: int = Field(default=200, ge=1, description="Largest import file accepted.")
+    metrics_engine: str = Field(
+        default="duckdb",
+        description="Where metrics are computed: duckdb (in process), pyspark, or an Ibis "
+        "connection URL of a warehouse holding the events (e.g. trino://..., bigquery://...).",
+    )
+    metrics_memory_limit: str = Field(
+        default="", description="DuckDB memory limit for metrics, e.g. 4GB; empty: DuckDB's own."
+    )
+    metrics_spark_master: str = Field(
+        default="local[2]", description="Spark master URL when BANSO_METRICS_ENGINE=pyspark."
+    )
+    metrics_events_table: str = Field(
+        default="events", description="Warehouse table of the events (warehouse engine only)."
+    )
+    metrics_column_map: dict[str, str] = Field(
+        default_factory=dict,
+        description='JSON: event column → warehouse column, e.g. {"timestamp": "sent_at"}.',
+    )
+
+    secret_key: str = Field(
+        default="",
+        description="Key that signs sign-in and form tokens; empty: a random key kept in "
+        "data_dir/secret_key (created on first use).",
+    )
+    session_idle_hours: float = Field(
+        default=8, gt=0, description="A web session ends after this many hours without use."
+    )
+    session_max_days: float = Field(
+        default=7,
+        gt=0,
+        description="A web session ends this many days after sign-in at the latest.",
+    )
+    secure_cookies: bool = Field(
+        default=False,
+        description="Mark cookies Secure even when banso itself sees plain HTTP (behind an "
+        "HTTPS proxy); over HTTPS they are always Secure.",
+    )
 
     @field_validator("timezone")
     @classmethod

@@ -1,0 +1,1 @@
+"""Per-account usage metrics: declarative definitions, computed by Ibis, stored per date."""
