@@ -1,0 +1,1 @@
+"""Full-text search that works for Japanese: character bigrams on SQLite FTS5 and PostgreSQL."""

@@ -1,0 +1,1 @@
+"""Saved segments: named customer list views (filters, sort, columns) shared with the team."""
