@@ -13,7 +13,8 @@ def main() -> int:
     failed = 0
     for script in sorted(HERE.glob("bench_*.py")):
         print(f"\n== {script.name}", flush=True)
-        failed += subprocess.call([sys.executable, str(script), *sys.argv[1:]]) != 0
+        command = [sys.executable, "-m", f"bench.{script.stem}", *sys.argv[1:]]
+        failed += subprocess.call(command, cwd=HERE.parent) != 0
     return 1 if failed else 0
 
 

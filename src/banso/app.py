@@ -5,10 +5,12 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
 from sqlalchemy.orm.exc import StaleDataError
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from banso import __version__
 from banso.db import make_engine, make_sessionmaker
@@ -24,10 +26,20 @@ API_ROUTERS = (
     "banso.deals.api",
     "banso.audit.api",
     "banso.imports.api",
+    "banso.events.identity_api",
+    "banso.metrics.api",
 )
 
 # Server-rendered pages (Jinja2 + HTMX); each module exports `router`.
-WEB_ROUTERS: tuple[str, ...] = ()
+WEB_ROUTERS: tuple[str, ...] = (
+    "banso.web.views",
+    "banso.accounts.list_views",
+    "banso.accounts.views",
+    "banso.accounts.merge_views",
+    "banso.segments.views",
+    "banso.events.views",
+    "banso.web.admin",
+)
 
 
 def _validation_errors(exc: RequestValidationError) -> list[dict[str, str]]:
@@ -38,27 +50,60 @@ def _validation_errors(exc: RequestValidationError) -> list[dict[str, str]]:
     return errors
 
 
+def _is_page(request: Request) -> bool:
+    from banso.web.middleware import is_web_path
+
+    return is_web_path(request.url.path)
+
+
+def _page_error(
+    request: Request, exc: Exception | None, status: int, message: str = ""
+) -> Response:
+    from banso.web.views import error_page
+
+    return error_page(request, exc if isinstance(exc, BansoError) else None, status, message)
+
+
+_RACE_MESSAGE = (
+    "the record was changed by someone else while you saved; reload it and apply your change again"
+)
+
+
 def _install_error_handlers(app: FastAPI) -> None:
+    """Errors as JSON for the API and as pages (or in-place messages) for the web interface."""
+
     @app.exception_handler(BansoError)
-    async def _banso_error(_request: Request, exc: BansoError) -> JSONResponse:
+    async def _banso_error(request: Request, exc: BansoError) -> Response:
+        if _is_page(request):
+            return _page_error(request, exc, exc.status_code)
         return JSONResponse(exc.as_dict(), status_code=exc.status_code)
 
     @app.exception_handler(StaleDataError)
-    async def _lost_race(_request: Request, _exc: StaleDataError) -> JSONResponse:
+    async def _lost_race(request: Request, _exc: StaleDataError) -> Response:
         # Two writers passed the version check at once; the versioned UPDATE caught the second.
-        body = {
-            "error": "conflict",
-            "message": "the record was changed by someone else while "
-            "you saved; reload it and apply your change again",
-        }
-        return JSONResponse(body, status_code=409)
+        if _is_page(request):
+            return _page_error(request, None, 409, _RACE_MESSAGE)
+        return JSONResponse({"error": "conflict", "message": _RACE_MESSAGE}, status_code=409)
 
     @app.exception_handler(RequestValidationError)
-    async def _invalid_request(_request: Request, exc: RequestValidationError) -> JSONResponse:
+    async def _invalid_request(request: Request, exc: RequestValidationError) -> Response:
         errors = _validation_errors(exc)
         message = "; ".join(f"{e['field']}: {e['message']}" for e in errors)
+        if _is_page(request):
+            return _page_error(request, None, 422, message)
         return JSONResponse(
             {"error": "invalid_input", "message": message, "errors": errors}, status_code=422
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        if _is_page(request) and exc.status_code >= 400:
+            return _page_error(request, None, exc.status_code, str(exc.detail or ""))
+        headers = getattr(exc, "headers", None)
+        return JSONResponse(
+            {"error": "http_error", "message": str(exc.detail)},
+            status_code=exc.status_code,
+            headers=headers,
         )
 
 
@@ -73,7 +118,13 @@ def create_app(
         except Exception:
             engine.dispose()
             raise
+    from banso.web.csrf import csrf_protect
+    from banso.web.middleware import WebMiddleware
+    from banso.web.templating import STATIC_DIR
+
     app = FastAPI(
+        # Every page form must carry its CSRF token; the API and ingestion are exempt.
+        dependencies=[Depends(csrf_protect)],
         title="banso",
         version=__version__,
         description="Customer success platform: accounts, contacts, contracts, deals.",
@@ -85,35 +136,21 @@ def create_app(
     app.state.engine = engine
     app.state.sessionmaker = make_sessionmaker(engine, currency=settings.default_currency)
     _install_error_handlers(app)
+    app.add_middleware(WebMiddleware)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     for module_name in API_ROUTERS:
         module = importlib.import_module(module_name)
         app.include_router(module.router, prefix="/api/v1")
     for module_name in WEB_ROUTERS:
-        app.include_router(importlib.import_module(module_name).router)
+        app.include_router(importlib.import_module(module_name).router, include_in_schema=False)
+    # Segment-compatible ingestion lives at the root (/v1/track...), where SDKs expect it.
+    importlib.import_module("banso.events.api").install(app)
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict[str, str]:
         return {"status": "ok", "version": __version__}
 
-    @app.get("/", include_in_schema=False, response_class=HTMLResponse)
-    def home() -> str:
-        return _HOME
-
     return app
-
-
-_HOME = """<!doctype html>
-<html lang="ja"><head><meta charset="utf-8"><title>banso</title></head>
-<body style="font-family: system-ui, sans-serif; max-width: 40rem; margin: 3rem auto">
-<h1>banso 伴走</h1>
-<p>The REST API is running. The web interface arrives in the next release.</p>
-<p>REST API の準備ができています。Web 画面は次のリリースで提供されます。</p>
-<ul>
-<li><a href="/api/v1/docs">API documentation / API ドキュメント</a></li>
-<li><a href="/api/v1/openapi.json">OpenAPI (JSON)</a></li>
-</ul>
-</body></html>
-"""
 
 
 def app_from_environment() -> FastAPI:

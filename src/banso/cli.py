@@ -29,6 +29,9 @@ COMMAND_MODULES = (
     "banso.deals.cli",
     "banso.imports.cli",
     "banso.demo.cli",
+    "banso.events.cli",
+    "banso.search.cli",
+    "banso.metrics.cli",
 )
 
 
@@ -69,7 +72,7 @@ def serve(
     port: Annotated[int | None, typer.Option(help="Port [default: BANSO_PORT].")] = None,
     workers: Annotated[int, typer.Option(min=1, help="Worker processes.")] = 1,
 ) -> None:
-    """Serve the REST API and its documentation pages."""
+    """Serve the web interface, the REST API and usage ingestion."""
     import uvicorn
 
     from banso.app import create_app

@@ -8,7 +8,8 @@ from datetime import date
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
-from sqlalchemy import select
+from sqlalchemy import cast, func, select
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 
 from banso.accounts.models import ENTITIES, CustomFieldDefinition
@@ -155,6 +156,26 @@ def update_definition(
     session.flush()
     record(session, actor, "update", "custom_field", definition.id, before, snapshot(definition))
     return definition
+
+
+def _table_of(entity: str) -> Any:
+    """The mapped class whose ``custom`` column holds the values of ``entity``'s fields."""
+    from banso.accounts.models import Account, Contact
+    from banso.contracts.models import Contract
+    from banso.deals.models import Deal
+
+    return {"account": Account, "contact": Contact, "contract": Contract, "deal": Deal}[entity]
+
+
+def stored_values(session: Session, definition: CustomFieldDefinition) -> int:
+    """How many records hold a value for this field (what deleting it would hide)."""
+    column = _table_of(definition.entity).custom
+    if session.get_bind().dialect.name == "postgresql":
+        has_value = cast(column, postgresql.JSONB).has_key(definition.key)
+    else:
+        # The key passed the key check: lower-case letters, digits and _.
+        has_value = func.json_type(column, f'$."{definition.key}"').is_not(None)
+    return session.scalar(select(func.count()).where(has_value)) or 0
 
 
 def delete_definition(session: Session, actor: Actor, definition_id: int) -> None:

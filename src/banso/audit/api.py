@@ -2,25 +2,20 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel
-from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from banso.api.deps import ReaderDep, SessionDep, SettingsDep
-from banso.audit.models import AuditEntry
-from banso.audit.service import Actor
-from banso.errors import FieldError, InvalidInput, PermissionDenied
-from banso.listing import SortKey, paginate
+from banso.audit.service import Actor, AuditFilter, entries
+from banso.errors import PermissionDenied
 
 router = APIRouter()
 
-AUDIT_SORTS = {"at": SortKey(AuditEntry.at)}
 READERS = ("admin", "manager")
 _INT_MAX = 2**31 - 1
 
@@ -54,72 +49,10 @@ def auditor(actor: ReaderDep) -> Actor:
 AuditorDep = Annotated[Actor, Depends(auditor)]
 
 
-@dataclass
-class AuditFilter:
-    entity: str | None = None
-    entity_id: int | None = None
-    actor: str | None = None
-    actor_user_id: int | None = None
-    action: str | None = None
-    since: datetime | None = None
-    until: datetime | None = None
-
-
-def _check(f: AuditFilter) -> None:
-    errors = [
-        FieldError(spec.name, "contains a NUL character (\\x00); remove it")
-        for spec in fields(f)
-        if isinstance(getattr(f, spec.name), str) and "\x00" in getattr(f, spec.name)
-    ]
-    if f.since and f.until and f.until <= f.since:
-        errors.append(FieldError("until", "must be after since"))
-    if errors:
-        raise InvalidInput(errors)
-
-
-def _escape_like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
-def _by_actor(actor: str) -> ColumnElement[bool]:
-    """``alice@example.com`` finds her work through any channel (``... via api``)."""
-    label = func.lower(AuditEntry.actor)
-    wanted = actor.strip().lower()
-    return or_(label == wanted, label.like(_escape_like(wanted) + " via %", escape="\\"))
-
-
-def _conditions(f: AuditFilter) -> list[ColumnElement[bool]]:
-    conditions: list[ColumnElement[bool]] = []
-    if f.entity is not None:
-        conditions.append(AuditEntry.entity == f.entity)
-    if f.entity_id is not None:
-        conditions.append(AuditEntry.entity_id == f.entity_id)
-    if f.actor is not None:
-        conditions.append(_by_actor(f.actor))
-    if f.actor_user_id is not None:
-        conditions.append(AuditEntry.actor_user_id == f.actor_user_id)
-    if f.action is not None:
-        conditions.append(AuditEntry.action == f.action)
-    if f.since is not None:
-        conditions.append(AuditEntry.at >= f.since)
-    if f.until is not None:
-        conditions.append(AuditEntry.at < f.until)
-    return conditions
-
-
 def list_entries(
     session: Session, f: AuditFilter, *, sort: str, cursor: str | None, limit: int
 ) -> dict[str, Any]:
-    _check(f)
-    page = paginate(
-        session,
-        select(AuditEntry).where(and_(True, *_conditions(f))),
-        id_column=AuditEntry.id,
-        sortable=AUDIT_SORTS,
-        sort=sort,
-        cursor=cursor,
-        limit=limit,
-    )
+    page = entries(session, f, sort=sort, cursor=cursor, limit=limit)
     items = [AuditEntryOut.model_validate(e, from_attributes=True) for e in page.items]
     return {"items": items, "next_cursor": page.next_cursor}
 
