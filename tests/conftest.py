@@ -194,3 +194,10 @@ def charlie(session: Session) -> Person:
 @pytest.fixture
 def actor(alice: Person) -> Actor:
     return alice.actor
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Browser tests last: Playwright's sync API keeps an event loop running in the main thread
+    while its session-wide browser lives, and tests that call asyncio.run() must not meet it."""
+    items.sort(key=lambda item: item.get_closest_marker("browser") is not None)
