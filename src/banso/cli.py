@@ -32,6 +32,7 @@ COMMAND_MODULES = (
     "banso.events.cli",
     "banso.search.cli",
     "banso.metrics.cli",
+    "banso.health.cli",
 )
 
 

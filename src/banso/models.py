@@ -7,6 +7,7 @@ from banso.contracts import models as contracts  # noqa: F401
 from banso.db import Base
 from banso.deals import models as deals  # noqa: F401
 from banso.events import models as events  # noqa: F401
+from banso.health import models as health  # noqa: F401
 from banso.imports import models as imports  # noqa: F401
 from banso.metrics import models as metrics  # noqa: F401
 from banso.search import models as search  # noqa: F401

@@ -383,7 +383,7 @@ def list_movements(
     )
 
 
-def _state_as_of(as_of: date, account_id: int | None = None) -> Any:
+def contract_states(as_of: date, account_id: int | None = None) -> Any:
     """Subquery: each contract's last movement on or before ``as_of``."""
     stmt = select(
         ContractMovement.contract_id,
@@ -406,7 +406,7 @@ def _state_as_of(as_of: date, account_id: int | None = None) -> Any:
 
 def mrr_by_account(session: Session, as_of: date, currency: str = "JPY") -> dict[int, int]:
     """MRR of every account on ``as_of``, rebuilt from movements in one query."""
-    state = _state_as_of(as_of)
+    state = contract_states(as_of)
     stmt = (
         select(state.c.account_id, func.sum(state.c.mrr_after))
         .join(Contract, Contract.id == state.c.contract_id)
@@ -420,7 +420,7 @@ def mrr_on(
     session: Session, as_of: date, account_id: int | None = None, currency: str = "JPY"
 ) -> int:
     """Total MRR on ``as_of`` (of one account if given), rebuilt from movements."""
-    state = _state_as_of(as_of, account_id)
+    state = contract_states(as_of, account_id)
     stmt = (
         select(func.coalesce(func.sum(state.c.mrr_after), 0))
         .join(Contract, Contract.id == state.c.contract_id)
@@ -590,7 +590,7 @@ def billing_rows(
     same whenever it is run. Lines are ordered by account name, then contract.
     """
     last_day = _month_end(month)
-    state = _state_as_of(last_day)
+    state = contract_states(last_day)
     stmt = (
         select(Contract, Account.name, state.c.mrr_after, state.c.plan_after, state.c.seats_after)
         .join(state, and_(state.c.contract_id == Contract.id, state.c.rn == 1))

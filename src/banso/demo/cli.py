@@ -146,6 +146,7 @@ def _generate(session: Session, seed: int, n_accounts: int, day: date) -> None:
             progress=step,
         )
         session.flush()
+    _install_scorecard(session)
     console.print(
         f"Created {result.accounts:,} accounts, {result.contacts:,} contacts, "
         f"{result.contracts:,} contracts with {result.movements:,} movements, "
@@ -162,6 +163,16 @@ def _generate(session: Session, seed: int, n_accounts: int, day: date) -> None:
         _save_login(result.admin_email, password, token)
     else:
         console.print(f"{result.admin_email} already existed; its password is unchanged.")
+
+
+def _install_scorecard(session: Session) -> None:
+    """The standard scorecard, so that the pipeline scores the demo accounts."""
+    from banso.audit.service import Actor
+    from banso.health.definitions import standard_scorecard
+    from banso.health.service import save_scorecard, scorecards
+
+    if not scorecards(session):
+        save_scorecard(session, Actor(label="demo"), standard_scorecard())
 
 
 def _wipe(session: Session) -> None:

@@ -59,11 +59,12 @@ def refresh(
     ] = None,
     every: Annotated[str, typer.Option(help="Step of a backfill: 1d, 7d, 2w.")] = "1d",
 ) -> None:
-    """Compute every metric for every account as of a date and store the snapshots.
+    """Compute every metric and health score for every account as of a date; store snapshots.
 
     A date counts events before the end of that day in the workspace timezone; refreshing a
-    date replaces that date's values only."""
+    date replaces that date's metric values and scores (one transaction) and no other date's."""
     from banso.events.store import EventStore, default_root
+    from banso.health.service import refresh as score_date
     from banso.metrics.engine import make_engine
     from banso.metrics.refresh import refresh as refresh_date
 
@@ -81,11 +82,17 @@ def refresh(
             for day in days:
                 with open_session() as session:
                     result = refresh_date(session, engine, snap.files, day, config.timezone)
+                    scores = score_date(session, day, result.values)
                 progress.advance(task)
                 progress.console.print(
                     f"{day}: {result.metrics} metrics × {result.accounts} accounts "
                     f"({result.rows} values) in {result.seconds:.1f} s on {engine.name}"
                 )
+                for r in scores:
+                    progress.console.print(
+                        f"{day}: health {r.scorecard}: {r.scored:,} accounts scored, "
+                        f"{r.band_changes:,} band changes, {r.seconds:.2f} s"
+                    )
     finally:
         engine.close()
 

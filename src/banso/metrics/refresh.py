@@ -11,7 +11,7 @@ from __future__ import annotations
 import io
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
 from typing import cast
@@ -44,6 +44,8 @@ class RefreshResult:
     metrics: int
     rows: int
     seconds: float
+    # The values just stored (account_id, metric_key, value): what health scoring reads next.
+    values: pa.Table | None = field(default=None, repr=False, compare=False)
 
 
 def _int_table(columns: dict[str, Sequence[int | None]]) -> pa.Table:
@@ -187,7 +189,7 @@ def refresh(
         )
     )
     session.flush()
-    return RefreshResult(as_of, accounts, len(definitions), rows, seconds)
+    return RefreshResult(as_of, accounts, len(definitions), rows, seconds, values)
 
 
 def dates(start: date, end: date, every_days: int = 1) -> Iterator[date]:

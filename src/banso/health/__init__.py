@@ -1,0 +1,1 @@
+"""Health scores: scorecards, snapshots, backtests."""
