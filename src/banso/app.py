@@ -38,6 +38,7 @@ WEB_ROUTERS: tuple[str, ...] = (
     "banso.accounts.merge_views",
     "banso.segments.views",
     "banso.events.views",
+    "banso.health.views",
     "banso.web.admin",
 )
 

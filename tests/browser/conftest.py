@@ -32,6 +32,7 @@ PASSWORD = "browser-test-password"
 ROLES = ("admin", "manager", "csm", "viewer")
 DEMO_ACCOUNTS = 300
 TODAY = date(2026, 11, 22)
+HISTORY_FROM = date(2025, 12, 1)
 
 pytestmark = pytest.mark.browser
 
@@ -86,6 +87,9 @@ def live_server(
     env = {**os.environ, "BANSO_DATA_DIR": str(data_dir), "BANSO_DATABASE_URL": ""}
     _banso(env, "init")
     _banso(env, "demo", "--accounts", str(DEMO_ACCOUNTS), "--today", TODAY.isoformat())
+    # Weekly scores for a year (the health backtest needs history), then today itself.
+    _banso(env, "refresh", "--from", HISTORY_FROM.isoformat(), "--to", TODAY.isoformat(),
+           "--every", "7d")  # fmt: skip
     _banso(env, "refresh", "--as-of", TODAY.isoformat())
     for role in ROLES:
         _banso(

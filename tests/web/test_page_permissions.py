@@ -18,6 +18,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from banso.app import WEB_ROUTERS
+from banso.health.definitions import standard_scorecard
+from banso.health.service import save_scorecard
 from banso.segments.models import Segment
 from tests.conftest import Person
 from tests.factories import make_account, make_contact
@@ -28,6 +30,8 @@ OPEN = {("GET", "/"), ("GET", "/login"), ("POST", "/login"), ("POST", "/logout")
         ("POST", "/language")}  # fmt: skip
 # Routes that change nothing although they are POSTs: none today.
 READ_ONLY_POSTS: set[tuple[str, str]] = set()
+# Pages outside /admin that only managers and admins may see.
+MANAGER_PAGES = {"/health/backtest"}
 
 
 def page_routes(app: FastAPI) -> list[tuple[str, str, APIRoute]]:
@@ -49,6 +53,7 @@ def ids(session: Session, alice: Person) -> dict[str, Any]:
     segment = Segment(name="権限テスト", view={"q": "権限"}, created_by_id=alice.user.id)
     session.add(segment)
     session.flush()
+    card, _ = save_scorecard(session, alice.actor, standard_scorecard())
     return {
         "account_id": first.id,
         "contact_id": contact.id,
@@ -61,6 +66,7 @@ def ids(session: Session, alice: Person) -> dict[str, Any]:
         "key": "lead",
         "token_id": 1,
         "key_id": 1,
+        "card_key": card.key,
     }
 
 
@@ -122,6 +128,9 @@ def test_it_lets_a_viewer_see_the_pages(
             continue
         if path.endswith("/edit/{name}"):
             continue  # an edit form: refused to viewers, checked below
+        if path in MANAGER_PAGES:
+            assert viewer.get(path).status_code == 403, path
+            continue
         answer = viewer.get(url_of(path, ids), follow_redirects=False)
         # A partial asked for without HTMX leads to its page.
         assert answer.status_code in (200, 303), (path, answer.status_code, answer.text[:300])

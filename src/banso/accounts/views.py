@@ -154,6 +154,8 @@ def customer_slot(
 ) -> Response:
     if name not in SLOTS:
         raise NotFound("slot", name)
+    if name == "health":  # the health capability renders its own slot
+        return RedirectResponse(f"/customers/{account_id}/health", status_code=303)
     account = overview.get_account(session, account_id)
     context: dict[str, Any] = {"account": account, "slot": name, "charts": []}
     if name == "usage":
