@@ -44,9 +44,9 @@ browser:
 demo-data: install
 	BANSO_DATA_DIR=$(DEMO_DIR) $(BIN)/banso init
 	BANSO_DATA_DIR=$(DEMO_DIR) $(BIN)/banso demo --seed $(DEMO_SEED) --if-empty
-	@# The pipeline: weekly usage metrics over the last quarter (once; refreshing again is safe).
+	@# The pipeline: weekly metrics and health scores over the last year (once; refreshing again is safe).
 	@test -f $(DEMO_DIR)/.metrics-stamp || { \
-		BANSO_DATA_DIR=$(DEMO_DIR) $(BIN)/banso refresh --from $$(date -d '91 days ago' +%F) --every 7d && \
+		BANSO_DATA_DIR=$(DEMO_DIR) $(BIN)/banso refresh --from $$(date -d '364 days ago' +%F) --every 7d && \
 		touch $(DEMO_DIR)/.metrics-stamp; }
 
 demo: demo-data
