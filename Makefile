@@ -6,6 +6,8 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 DEMO_DIR ?= banso-demo
 DEMO_SEED ?= 42
+# The demo's history ends today, so that its latest scores are about the present.
+DEMO_TODAY ?= $(shell date +%F)
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 VENDOR := src/banso/web/static/vendor
@@ -43,10 +45,10 @@ browser:
 
 demo-data: install
 	BANSO_DATA_DIR=$(DEMO_DIR) $(BIN)/banso init
-	BANSO_DATA_DIR=$(DEMO_DIR) $(BIN)/banso demo --seed $(DEMO_SEED) --if-empty
+	BANSO_DATA_DIR=$(DEMO_DIR) $(BIN)/banso demo --seed $(DEMO_SEED) --today $(DEMO_TODAY) --if-empty
 	@# The pipeline: weekly metrics and health scores over the last year (once; refreshing again is safe).
 	@test -f $(DEMO_DIR)/.metrics-stamp || { \
-		BANSO_DATA_DIR=$(DEMO_DIR) $(BIN)/banso refresh --from $$(date -d '364 days ago' +%F) --every 7d && \
+		BANSO_DATA_DIR=$(DEMO_DIR) $(BIN)/banso refresh --from $$(date -d '$(DEMO_TODAY) -364 days' +%F) --to $(DEMO_TODAY) --every 7d && \
 		touch $(DEMO_DIR)/.metrics-stamp; }
 
 demo: demo-data
