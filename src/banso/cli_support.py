@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import date, datetime
 from functools import lru_cache, wraps
 from typing import Any, NoReturn, TypeVar
+from zoneinfo import ZoneInfo
 
 import typer
 from rich.console import Console
@@ -71,3 +73,8 @@ def open_session(*, check_migrations: bool = True) -> Iterator[Session]:
             yield session
     finally:
         engine.dispose()
+
+
+def today() -> date:
+    """Today in the workspace timezone (BANSO_TIMEZONE)."""
+    return datetime.now(ZoneInfo(settings().timezone)).date()

@@ -4,9 +4,7 @@ and inline editing of one field at a time with the version the form was rendered
 from __future__ import annotations
 
 import json
-from datetime import date, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -20,7 +18,7 @@ from banso.auth.models import User
 from banso.deals.models import PipelineStage
 from banso.errors import Conflict, InvalidInput, NotFound
 from banso.i18n import N_, gettext
-from banso.web.deps import DbSession, SignedInUser, WriterUser, actor_of
+from banso.web.deps import DbSession, SignedInUser, WriterUser, actor_of, today_of
 from banso.web.flash import flash
 from banso.web.templating import render
 
@@ -71,13 +69,6 @@ CHOICES = {
     "lifecycle_stage": LIFECYCLE_STAGES,
     "role": CONTACT_ROLES,
 }
-
-
-def today_of(request: Request) -> date:
-    """Today in the workspace timezone (JST unless configured otherwise)."""
-    settings = getattr(request.app.state, "settings", None)
-    tz = getattr(settings, "timezone", None) or "Asia/Tokyo"
-    return datetime.now(ZoneInfo(tz)).date()
 
 
 def _is_htmx(request: Request) -> bool:

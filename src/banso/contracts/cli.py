@@ -7,7 +7,6 @@ from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
-from zoneinfo import ZoneInfo
 
 import typer
 from pydantic import BaseModel, ValidationError
@@ -16,7 +15,7 @@ from rich.table import Table
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from banso.cli_support import console, err_console, handles_errors, open_session, settings
+from banso.cli_support import console, err_console, handles_errors, open_session, settings, today
 from banso.errors import FieldError, InvalidInput
 from banso.money import CURRENCY_DIGITS
 
@@ -39,10 +38,6 @@ def register(app: typer.Typer) -> None:
 
 
 # ------------------------------------------------------------------ helpers
-
-
-def _today() -> date:
-    return datetime.now(ZoneInfo(settings().timezone)).date()
 
 
 def _day(value: datetime | None) -> date | None:
@@ -235,7 +230,7 @@ def contracts_move(
     data = _validated(
         MovementIn,
         kind=kind,
-        effective_date=_day(on) or _today(),
+        effective_date=_day(on) or today(),
         mrr=mrr,
         seats=seats,
         plan=plan,
@@ -270,7 +265,7 @@ def mrr(
     from banso.accounts.service import get_account
     from banso.contracts import service
 
-    day = _day(as_of) or _today()
+    day = _day(as_of) or today()
     code = (currency or settings().default_currency).upper()
     if code not in CURRENCY_DIGITS:
         raise InvalidInput.one("--currency", f"use one of {', '.join(sorted(CURRENCY_DIGITS))}")

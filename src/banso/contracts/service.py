@@ -416,6 +416,18 @@ def mrr_by_account(session: Session, as_of: date, currency: str = "JPY") -> dict
     return {account_id: int(total) for account_id, total in session.execute(stmt)}
 
 
+def seats_by_account(session: Session, as_of: date) -> dict[int, int]:
+    """Seats of each account's contracts that are active on ``as_of`` (accounts with none or
+    with no seat count absent), rebuilt from movements in one query."""
+    state = contract_states(as_of)
+    stmt = (
+        select(state.c.account_id, func.sum(state.c.seats_after))
+        .where(state.c.rn == 1, state.c.status_after == "active", state.c.seats_after.is_not(None))
+        .group_by(state.c.account_id)
+    )
+    return {account_id: int(seats) for account_id, seats in session.execute(stmt)}
+
+
 def mrr_on(
     session: Session, as_of: date, account_id: int | None = None, currency: str = "JPY"
 ) -> int:

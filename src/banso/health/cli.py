@@ -13,7 +13,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from banso.cli_support import console, handles_errors, open_session, settings
+from banso.cli_support import console, handles_errors, open_session, today
 from banso.errors import InvalidInput
 
 health_app = typer.Typer(
@@ -23,12 +23,6 @@ health_app = typer.Typer(
 
 def register(app: typer.Typer) -> None:
     app.add_typer(health_app, name="health")
-
-
-def _today() -> date:
-    from zoneinfo import ZoneInfo
-
-    return datetime.now(ZoneInfo(settings().timezone)).date()
 
 
 def _read(path: Path) -> str:
@@ -153,10 +147,10 @@ def _history(
     if card is None:
         raise InvalidInput.one("--scorecard", "there is no scorecard; `banso health import` one")
     spec = spec_of(session, card)
-    today = _today()
-    first = start.date() if start else date(today.year - 1, today.month, 1)
-    last = end.date() if end else today
-    return card, spec, load_history(session, card, spec, first, last, days, outcome, today), days
+    now = today()
+    first = start.date() if start else date(now.year - 1, now.month, 1)
+    last = end.date() if end else now
+    return card, spec, load_history(session, card, spec, first, last, days, outcome, now), days
 
 
 def _print_report(title: str, report: Any) -> None:
@@ -286,7 +280,7 @@ def rate(
             measure,
             value,
             comment,
-            _today(),
+            today(),
             expires.date() if expires else None,
         )
         console.print(f"Rated account {account_id} {measure} {value:g} until {rating.expires_on}.")

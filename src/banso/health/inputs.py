@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from banso.accounts.models import Account
 from banso.contracts.models import ContractMovement
-from banso.contracts.service import contract_states, mrr_by_account
+from banso.contracts.service import contract_states, mrr_by_account, seats_by_account
 from banso.errors import InvalidInput
 from banso.health.definitions import Measure, ScorecardSpec
 from banso.health.models import HealthRating
@@ -28,18 +28,13 @@ from banso.metrics.models import MetricSnapshot
 Values = NDArray[np.float64]
 
 
-def mrr_as_of(session: Session, as_of: date) -> dict[int, int]:
-    """MRR of each account with an active contract on ``as_of`` (the others are absent)."""
-    return mrr_by_account(session, as_of)
-
-
 def scored_accounts(
     session: Session, spec: ScorecardSpec, as_of: date, active: dict[int, int] | None = None
 ) -> list[int]:
     """Accounts the scorecard applies to that have an active contract on ``as_of``
     (``active``: the MRR by account on that date, when the caller has it)."""
     if active is None:
-        active = mrr_as_of(session, as_of)
+        active = mrr_by_account(session, as_of)
     if not active:
         return []
     query = select(Account.id).order_by(Account.id)
@@ -124,18 +119,8 @@ def _days_to_renewal(session: Session, ids: Sequence[int], as_of: date) -> Value
 def _mrr_change(
     session: Session, ids: Sequence[int], now: dict[int, int], as_of: date, days: int
 ) -> Values:
-    before = mrr_as_of(session, as_of - timedelta(days=days))
+    before = mrr_by_account(session, as_of - timedelta(days=days))
     return _aligned(ids, ((a, (now.get(a, 0) - m) / m) for a, m in before.items() if m > 0))
-
-
-def _contract_seats(session: Session, ids: Sequence[int], as_of: date) -> Values:
-    last = contract_states(as_of)
-    rows = session.execute(
-        select(last.c.account_id, func.sum(last.c.seats_after))
-        .where(last.c.rn == 1, last.c.status_after == "active")
-        .group_by(last.c.account_id)
-    ).all()
-    return _aligned(ids, rows)
 
 
 def _days_as_customer(session: Session, ids: Sequence[int], as_of: date) -> Values:
@@ -213,7 +198,7 @@ class Inputs:
     @property
     def mrr(self) -> dict[int, int]:
         if self._mrr is None:
-            self._mrr = mrr_as_of(self.session, self.as_of)
+            self._mrr = mrr_by_account(self.session, self.as_of)
         return self._mrr
 
     def values(self, measure: Measure) -> Values:
@@ -233,7 +218,7 @@ class Inputs:
             case "mrr_change_90d":
                 return _mrr_change(session, ids, self.mrr, as_of, 90)
             case "contract_seats":
-                return _contract_seats(session, ids, as_of)
+                return _aligned(ids, seats_by_account(session, as_of).items())
             case "days_as_customer":
                 return _days_as_customer(session, ids, as_of)
             case str(name) if name.startswith("custom."):

@@ -25,8 +25,8 @@ from sqlalchemy.orm import Session
 from banso.accounts.models import Account
 from banso.auth.models import User
 from banso.contracts.models import Contract
+from banso.contracts.service import mrr_by_account
 from banso.health.definitions import ScorecardSpec
-from banso.health.inputs import mrr_as_of
 from banso.health.models import HealthSnapshot, Scorecard
 from banso.health.service import primary_scorecard, scored_dates, spec_of
 from banso.health.summary import FLAT_POINTS
@@ -135,7 +135,7 @@ def work_queues(session: Session, card: Scorecard | None = None) -> Queues | Non
     latest = _scores(session, card, as_of)
     before = _scores(session, card, compared_with) if compared_with is not None else {}
     licences = _licences(session, card, as_of, spec)
-    mrr = mrr_as_of(session, as_of)
+    mrr = mrr_by_account(session, as_of)
     lowest, highest = spec.bands[0].key, spec.bands[-1].key
     churn: list[Candidate] = []
     expansion: list[Candidate] = []

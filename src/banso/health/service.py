@@ -18,10 +18,11 @@ from sqlalchemy import Table, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from banso.audit.service import Actor, record
+from banso.contracts.service import mrr_by_account
 from banso.db import utcnow
 from banso.errors import InvalidInput, NotFound
 from banso.health.definitions import ScorecardSpec, parse_spec
-from banso.health.inputs import Inputs, metrics_from_table, mrr_as_of, scored_accounts
+from banso.health.inputs import Inputs, metrics_from_table, scored_accounts
 from banso.health.models import (
     HealthBandChange,
     HealthRating,
@@ -181,7 +182,7 @@ def compute(
 
     ``metrics`` (account_id, metric_key, value) are that date's metric values when the caller
     just computed them; otherwise the stored snapshots are read."""
-    active = mrr if mrr is not None else mrr_as_of(session, as_of)
+    active = mrr if mrr is not None else mrr_by_account(session, as_of)
     ids = scored_accounts(session, spec, as_of, active)
     given = {}
     if metrics is not None:
@@ -307,7 +308,7 @@ def refresh(session: Session, as_of: date, metrics: pa.Table | None = None) -> l
     """Score every scorecard as of ``as_of``; the caller commits. ``metrics``: that date's
     metric values, when just computed (`banso refresh` hands them on)."""
     cards = scorecards(session)
-    mrr = mrr_as_of(session, as_of) if cards else None
+    mrr = mrr_by_account(session, as_of) if cards else None
     return [refresh_scorecard(session, card, as_of, metrics, mrr) for card in cards]
 
 

@@ -9,9 +9,8 @@ call one of them and render.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date, datetime
+from datetime import date
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -26,7 +25,7 @@ from banso.health.backtest import MAX_HORIZON_DAYS, OUTCOMES
 from banso.health.definitions import dump_yaml, standard_scorecard
 from banso.health.service import add_rating, get_scorecard, scorecards, spec_of, versions
 from banso.i18n import N_, format_date, format_number, gettext
-from banso.web.deps import DbSession, ManagerUser, SignedInUser, WriterUser, actor_of
+from banso.web.deps import DbSession, ManagerUser, SignedInUser, WriterUser, actor_of, today_of
 from banso.web.flash import flash
 from banso.web.templating import render
 
@@ -84,12 +83,6 @@ def _render(
     return render(request, name, helpers | context, status_code=status_code)
 
 
-def _today(request: Request) -> date:
-    """Today in the workspace timezone (JST unless configured otherwise)."""
-    settings = getattr(request.app.state, "settings", None)
-    return datetime.now(ZoneInfo(getattr(settings, "timezone", None) or "Asia/Tokyo")).date()
-
-
 def _is_htmx(request: Request) -> bool:
     return request.headers.get("HX-Request") == "true"
 
@@ -127,7 +120,7 @@ def _account_health(
     extra: dict[str, Any] | None = None,
     status_code: int = 200,
 ) -> Response:
-    cards = summary.account_health(session, account.id, _today(request))
+    cards = summary.account_health(session, account.id, today_of(request))
     context = {
         "account": account,
         "cards": cards,
@@ -185,7 +178,7 @@ def rate_account(
         try:
             add_rating(
                 session, actor_of(user), account.id, measure, number, comment,
-                _today(request), expires,
+                today_of(request), expires,
             )  # fmt: skip
         except InvalidInput as exc:
             session.rollback()
@@ -224,7 +217,7 @@ def queues_page(
     sort = ("-" if descending else "") + sort_key
     found = queues.work_queues(session)
     shown = None
-    today = _today(request)
+    today = today_of(request)
     if found is not None:
         chosen = found.churn if tab == "churn" else found.expansion
         shown = queues.page_of(session, chosen, sort, _page_number(page), today)
@@ -279,7 +272,7 @@ def _backtest_page(
             context["errors"] = _translated(exc, BACKTEST_ERRORS)
             status_code = 422
         else:
-            result = evaluation.run(session, form, _today(request))
+            result = evaluation.run(session, form, today_of(request))
             context |= {"result": result, "lift_chart": _lift_chart(result), "note": _note(result)}
     return _render(request, "health/backtest.html", context | (extra or {}), status_code)
 
@@ -326,7 +319,7 @@ def backtest_page(
     outcome: str | None = None,
 ) -> Response:
     given = {"scorecard": scorecard, "from": start, "to": end, "horizon": horizon}
-    values = _backtest_values(session, _today(request), given | {"outcome": outcome})
+    values = _backtest_values(session, today_of(request), given | {"outcome": outcome})
     return _backtest_page(request, session, values)
 
 
@@ -346,7 +339,7 @@ def apply_suggested_weights(
 ) -> Response:
     """Save the weights the backtest suggested as a new version of the scorecard."""
     given = {"scorecard": scorecard, "from": start, "to": end, "horizon": horizon}
-    values = _backtest_values(session, _today(request), given | {"outcome": outcome})
+    values = _backtest_values(session, today_of(request), given | {"outcome": outcome})
     try:
         card = get_scorecard(session, scorecard)
         parsed = editing.parse_weights(weights, spec_of(session, card))

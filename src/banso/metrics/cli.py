@@ -6,13 +6,12 @@ import sys
 from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated
-from zoneinfo import ZoneInfo
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from banso.cli_support import console, handles_errors, open_session, settings
+from banso.cli_support import console, handles_errors, open_session, settings, today
 from banso.errors import InvalidInput
 
 metrics_app = typer.Typer(help="Metric definitions: list, import and export YAML.")
@@ -24,10 +23,6 @@ def register(app: typer.Typer) -> None:
     app.add_typer(metrics_app, name="metrics")
 
 
-def _today() -> date:
-    return datetime.now(ZoneInfo(settings().timezone)).date()
-
-
 def _dates(
     as_of: datetime | None, start: datetime | None, end: datetime | None, every: str
 ) -> list[date]:
@@ -36,9 +31,9 @@ def _dates(
     if as_of is not None and (start or end):
         raise InvalidInput.one("--as-of", "give either --as-of or --from/--to, not both")
     if start is None and end is None:
-        return [as_of.date() if as_of else _today()]
-    first = start.date() if start else _today()
-    return list(dates(first, end.date() if end else _today(), parse_every(every)))
+        return [as_of.date() if as_of else today()]
+    first = start.date() if start else today()
+    return list(dates(first, end.date() if end else today(), parse_every(every)))
 
 
 @handles_errors

@@ -22,7 +22,7 @@ from sqlalchemy import Table, delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from banso.accounts.models import Account, Contact
-from banso.contracts.models import ContractMovement
+from banso.contracts.service import seats_by_account
 from banso.db import utcnow
 from banso.errors import InvalidInput
 from banso.events.identities import attribution_tables
@@ -52,32 +52,10 @@ def _int_table(columns: dict[str, Sequence[int | None]]) -> pa.Table:
     return pa.table({name: pa.array(values, pa.int64()) for name, values in columns.items()})
 
 
-def _seats(session: Session, as_of: date) -> dict[int, int]:
-    """Seats of each account's contracts that are active on ``as_of`` (their last movement)."""
-    ranked = select(
-        ContractMovement.account_id,
-        ContractMovement.seats_after,
-        ContractMovement.status_after,
-        func.row_number()
-        .over(
-            partition_by=ContractMovement.contract_id,
-            order_by=(ContractMovement.effective_date.desc(), ContractMovement.id.desc()),
-        )
-        .label("rank"),
-    ).where(ContractMovement.effective_date <= as_of)
-    last = ranked.subquery()
-    rows = session.execute(
-        select(last.c.account_id, func.sum(last.c.seats_after))
-        .where(last.c.rank == 1, last.c.status_after == "active", last.c.seats_after.is_not(None))
-        .group_by(last.c.account_id)
-    ).all()
-    return {account_id: int(seats) for account_id, seats in rows}
-
-
 def load_app_data(session: Session, as_of: date) -> AppData:
     """Identities, accounts with seats and invited contacts, key persons: set-based queries."""
     users, groups, aliases = attribution_tables(session)
-    seats = _seats(session, as_of)
+    seats = seats_by_account(session, as_of)
     invited = dict(
         session.execute(
             select(Contact.account_id, func.count(func.distinct(Contact.id)))

@@ -7,8 +7,10 @@ admins. Every page route takes one of them, and a test walks all routes to check
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from typing import Annotated
 from urllib.parse import quote
+from zoneinfo import ZoneInfo
 
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
@@ -87,3 +89,10 @@ AdminUser = Annotated[User, Depends(admin_user)]
 def actor_of(user: User) -> Actor:
     """The audit log's name for a change made in the web interface."""
     return actor_for(user, via="web")
+
+
+def today_of(request: Request) -> date:
+    """Today in the workspace timezone (JST unless configured otherwise)."""
+    settings = getattr(request.app.state, "settings", None)
+    tz = getattr(settings, "timezone", None) or "Asia/Tokyo"
+    return datetime.now(ZoneInfo(tz)).date()
