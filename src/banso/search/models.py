@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Index, Text, text
+from datetime import datetime
+
+from sqlalchemy import Index, String, Text, text
 from sqlalchemy.dialects.postgresql import TSVECTOR
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -47,3 +49,35 @@ class SearchQueue(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     account_id: Mapped[int]
+
+
+class DocumentSearch(Base):
+    """One written document (timeline entry, meeting, task, knowledge page, observation...) in
+    the search index: its plain text for snippets, and its terms (bigrams, as for accounts).
+
+    Written by the owning capability's service in the same transaction as the document
+    (``banso.search.documents.put``/``drop``); ``banso search reindex`` rebuilds it.
+    """
+
+    __tablename__ = "document_search"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(30))
+    ref_id: Mapped[int]
+    account_id: Mapped[int | None] = mapped_column(index=True)
+    author_id: Mapped[int | None] = mapped_column(index=True)
+    occurred_at: Mapped[datetime]
+    title: Mapped[str] = mapped_column(String(300))
+    body: Mapped[str] = mapped_column(Text)
+    url: Mapped[str] = mapped_column(String(300))
+    terms: Mapped[str] = mapped_column(Terms)
+
+
+Index("ix_document_search_ref", DocumentSearch.kind, DocumentSearch.ref_id, unique=True)
+Index("ix_document_search_at", DocumentSearch.occurred_at)
+Index(
+    "ix_document_search_terms",
+    DocumentSearch.terms,
+    postgresql_using="gin",
+    sqlite_where=text("0"),
+)

@@ -4,7 +4,8 @@ A capability keeps its templates in ``src/banso/<capability>/templates/<capabili
 renders them with ``render(request, "<capability>/page.html", context)``. Partials that HTMX
 swaps in are named ``_name.html``. Every page gets ``user``, ``locale``, ``csrf_input()``,
 the flash messages and the formatting filters (``number``, ``money``, ``date``,
-``datetime``); text is escaped unless a template says otherwise.
+``datetime``, ``markdown`` for users' Markdown, sanitised); text is escaped unless a
+template says otherwise.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescap
 from markupsafe import Markup
 
 from banso import __version__
+from banso.documents.markdown import render as render_markdown
 from banso.i18n import (
     LOCALE_NAMES,
     N_,
@@ -96,6 +98,7 @@ def environment() -> Environment:
         money=_money,
         date=format_date,
         datetime=format_datetime,
+        markdown=render_markdown,
     )
     env.globals.update(
         static=static_url,

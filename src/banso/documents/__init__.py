@@ -1,0 +1,1 @@
+"""What every written document shares: safe Markdown, mentions, and revisions with merging."""

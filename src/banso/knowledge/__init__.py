@@ -1,0 +1,1 @@
+"""Knowledge base (M25): principles of conduct, playbook write-ups and proposal templates."""

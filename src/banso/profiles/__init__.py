@@ -1,0 +1,1 @@
+"""Customer understanding in four layers (M12): industry, their business, the people, feelings."""

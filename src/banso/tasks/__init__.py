@@ -1,0 +1,1 @@
+"""Tasks owned by the customer, by us, or jointly, with reminders through the outbox."""
