@@ -238,10 +238,10 @@ def test_it_fills_every_slot_or_says_what_will_appear(
     browse: Browse, bob: Person, customer: Account
 ) -> None:
     client = browse(bob)
-    for slot in ("health", "usage", "timeline", "tasks", "journey"):
+    for slot in ("health", "usage", "profile", "timeline", "tasks", "journey"):
         answer = client.get(f"/customers/{customer.id}/slots/{slot}")
-        if slot == "health":  # the health capability fills its slot itself
-            assert answer.headers["location"] == f"/customers/{customer.id}/health"
+        if slot in ("health", "profile", "timeline", "tasks"):  # filled by their capability
+            assert answer.headers["location"] == f"/customers/{customer.id}/{slot}"
             answer = client.get(answer.headers["location"])
         assert answer.status_code == 200 and "<h2>" in answer.text
     assert client.get(f"/customers/{customer.id}/slots/nope").status_code == 404

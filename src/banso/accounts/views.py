@@ -24,7 +24,9 @@ from banso.web.templating import render
 
 router = APIRouter()
 
-SLOTS = ("health", "usage", "timeline", "tasks", "journey")
+SLOTS = ("health", "usage", "profile", "timeline", "tasks", "journey")
+# Slots their own capability renders at /customers/{id}/{slot} (a page of its own without HTMX).
+OWN_SLOTS = ("health", "profile", "timeline", "tasks")
 # Visible names of the standard fields (msgids; translated where shown).
 FIELD_LABELS = {
     "name": N_("Company"),
@@ -38,7 +40,7 @@ FIELD_LABELS = {
     "tags": N_("Tags"),
     "email": N_("E-mail"),
     "phone": N_("Phone"),
-    "title": N_("Title"),
+    "title": N_("Job title"),
     "role": N_("Role"),
     "is_key_person": N_("Key person"),
 }
@@ -114,6 +116,7 @@ def _page_context(session: Session, request: Request, account_id: int) -> dict[s
         "field_labels": FIELD_LABELS,
         "choice_labels": CHOICE_LABELS,
         "slots": SLOTS,
+        "own_slots": OWN_SLOTS,
         "roles": CONTACT_ROLES,
         "stages": {st.key: st for st in session.scalars(select(PipelineStage))},
     }
@@ -145,8 +148,8 @@ def customer_slot(
 ) -> Response:
     if name not in SLOTS:
         raise NotFound("slot", name)
-    if name == "health":  # the health capability renders its own slot
-        return RedirectResponse(f"/customers/{account_id}/health", status_code=303)
+    if name in OWN_SLOTS:  # rendered by the capability that owns it
+        return RedirectResponse(f"/customers/{account_id}/{name}", status_code=303)
     account = overview.get_account(session, account_id)
     context: dict[str, Any] = {"account": account, "slot": name, "charts": []}
     if name == "usage":
