@@ -70,6 +70,20 @@ class Settings(BaseSettings):
         description="Mark cookies Secure even when banso itself sees plain HTTP (behind an "
         "HTTPS proxy); over HTTPS they are always Secure.",
     )
+    smtp_host: str = Field(
+        default="", description="SMTP server for outgoing mail; empty: mail stays in the outbox."
+    )
+    smtp_port: int = Field(default=587, ge=1, le=65535, description="SMTP server port.")
+    smtp_user: str = Field(default="", description="SMTP user name; empty: no login.")
+    smtp_password: str = Field(
+        default="", description="SMTP password (or BANSO_SMTP_PASSWORD_FILE)."
+    )
+    smtp_from: str = Field(
+        default="banso@localhost", description="Sender address of mail banso sends."
+    )
+    smtp_starttls: bool = Field(
+        default=True, description="Upgrade the SMTP connection with STARTTLS before logging in."
+    )
 
     @field_validator("timezone")
     @classmethod
