@@ -83,6 +83,12 @@ def demo(
     usage: Annotated[
         bool, typer.Option(help="Also generate a year of product usage events.")
     ] = True,
+    documents: Annotated[
+        bool,
+        typer.Option(
+            help="Also write timeline entries, meetings, tasks, profiles and knowledge pages."
+        ),
+    ] = True,
 ) -> None:
     """Build a realistic demo customer base (Japanese B2B SaaS, three years of history)."""
     from banso.accounts.models import Account
@@ -105,6 +111,8 @@ def demo(
                 fail("nothing deleted")
             _wipe(session)
         _generate(session, seed, accounts, today.date() if today else DEFAULT_TODAY)
+        if documents:
+            _generate_documents(session)
         if usage:
             _generate_usage(session)
     _print_login()
@@ -121,6 +129,30 @@ def _generate_usage(session: Session) -> None:
     console.print(
         f"Created {result.events:,} usage events of {result.users:,} product users in "
         f"{result.groups:,} groups in {time.perf_counter() - started:.1f} s.",
+        highlight=False,
+    )
+
+
+def _generate_documents(session: Session) -> None:
+    from banso.demo.documents import PHASES, generate_documents
+
+    started = time.perf_counter()
+    columns = (TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=console, transient=True) as bar:
+        task = bar.add_task("Writing demo documents", total=len(PHASES))
+
+        def step(label: str, count: int) -> None:
+            bar.update(task, advance=1, description=f"Writing demo documents ({label}: {count:,})")
+
+        result = generate_documents(session, progress=step)
+        session.flush()
+    console.print(
+        f"Wrote {result.entries:,} timeline entries ({result.troubles:,} troubles, "
+        f"{result.cancellation_interviews:,} cancellation interviews), {result.meetings:,} "
+        f"meetings with {result.items:,} agenda items and {result.reviews:,} reviews, "
+        f"{result.tasks:,} tasks, {result.account_profiles:,} profiles, "
+        f"{result.observations:,} observation sessions and {result.pages:,} knowledge pages "
+        f"({result.indexed:,} documents indexed) in {time.perf_counter() - started:.1f} s.",
         highlight=False,
     )
 
