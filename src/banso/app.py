@@ -28,6 +28,7 @@ API_ROUTERS = (
     "banso.imports.api",
     "banso.events.identity_api",
     "banso.metrics.api",
+    "banso.tasks.api",
 )
 
 # Server-rendered pages (Jinja2 + HTMX); each module exports `router`.
@@ -39,6 +40,13 @@ WEB_ROUTERS: tuple[str, ...] = (
     "banso.segments.views",
     "banso.events.views",
     "banso.health.views",
+    "banso.knowledge.views",
+    "banso.observations.views",
+    "banso.meetings.views",
+    "banso.timeline.views",
+    "banso.profiles.views",
+    "banso.tasks.views",
+    "banso.search.views",
     "banso.web.admin",
 )
 

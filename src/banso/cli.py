@@ -33,6 +33,8 @@ COMMAND_MODULES = (
     "banso.search.cli",
     "banso.metrics.cli",
     "banso.health.cli",
+    "banso.tasks.cli",
+    "banso.notify.cli",
 )
 
 
@@ -58,6 +60,10 @@ def init() -> None:
     upgrade(engine)
     where = engine.url.render_as_string(hide_password=True)
     engine.dispose()
+    from banso.timeline.reasons import ensure_default_reasons
+
+    with open_session() as session:
+        ensure_default_reasons(session)  # the starting taxonomies that no migration writes
     if before == head_revision():
         console.print(f"Database {where} is up to date ({before}).")
     else:

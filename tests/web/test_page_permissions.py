@@ -23,6 +23,11 @@ from banso.health.service import save_scorecard
 from banso.segments.models import Segment
 from tests.conftest import Person
 from tests.factories import make_account, make_contact
+from tests.knowledge.factories import make_page
+from tests.meetings.factories import make_item, make_meeting
+from tests.observations.factories import make_moment, make_session
+from tests.tasks.factories import make_task
+from tests.timeline.helpers import make_entry
 from tests.web.conftest import SignIn, form_token
 
 # Routes anyone may use, signed in or not.
@@ -67,6 +72,15 @@ def ids(session: Session, alice: Person) -> dict[str, Any]:
         "token_id": 1,
         "key_id": 1,
         "card_key": card.key,
+        "task_id": make_task(session, alice.actor, account_id=first.id).id,
+        "slug": make_page(session, alice.actor, slug="permissions").slug,
+        "page_version": 1,
+        "observation_id": (observation := make_session(session, alice.actor, first)).id,
+        "moment_id": make_moment(session, alice.actor, observation).id,
+        "meeting_id": (meeting := make_meeting(session, alice.actor, first)).id,
+        "item_id": make_item(session, alice.actor, meeting).id,
+        "review_id": 1,
+        "entry_id": make_entry(session, alice.actor, first).id,
     }
 
 
