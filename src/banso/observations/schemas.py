@@ -67,12 +67,11 @@ Step = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max
 OptionalShort = Annotated[ShortText | None, BeforeValidator(_blank_to_none)]
 
 
-class SessionIn(BaseModel):
-    """A new observation session with a customer."""
+class SessionDetails(BaseModel):
+    """What is said about a session besides its account: title, when, who used it, who watched."""
 
     model_config = ConfigDict(extra="forbid")
 
-    account_id: int = Field(ge=1)
     title: Name
     held_at: datetime
     customer_role: Annotated[
@@ -88,6 +87,25 @@ class SessionIn(BaseModel):
         if value.tzinfo is None:
             raise ValueError("give the time with its timezone")
         return value
+
+    @field_validator("customer_role")
+    @classmethod
+    def _role_no_nul(cls, value: str) -> str:
+        if "\x00" in value:
+            raise ValueError("contains a NUL character (\\x00), which cannot be stored")
+        return value
+
+
+class SessionIn(SessionDetails):
+    """A new observation session with a customer."""
+
+    account_id: int = Field(ge=1)
+
+
+class SessionEdit(SessionDetails):
+    """A session's details saved from the version they were opened at (the account stays)."""
+
+    version: int = Field(ge=1)
 
 
 class KptEdit(BaseModel):

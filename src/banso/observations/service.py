@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -22,11 +22,13 @@ from banso.documents import service as documents
 from banso.errors import FieldError, InvalidInput, NotFound
 from banso.listing import Page, SortKey, paginate
 from banso.observations.models import MOMENT_KINDS, ObservationMoment, ObservationSession
-from banso.observations.schemas import KptEdit, MomentIn, SessionIn
+from banso.observations.schemas import KptEdit, MomentIn, SessionEdit, SessionIn
 from banso.search.documents import Doc, put
 
 ENTITY = "observation_session"
 KPT_FIELDS = ("keep", "problem", "try_next")
+DETAIL_FIELDS = ("title", "held_at", "customer_role", "contact_id", "observer_id", "recording_url")
+DETAIL_TEXT_FIELDS = ("title", "customer_role")  # merged line by line on a concurrent edit
 SESSION_SORTS = {"held_at": SortKey(ObservationSession.held_at)}
 LATEST_PER_STEP = 3
 
@@ -118,8 +120,11 @@ def moment_link(moment: ObservationMoment, session_recording: str | None) -> str
 
 
 def _check_people(
-    session: Session, account_id: int, contact_id: int | None, observer_id: int | None
-) -> None:
+    session: Session, account_id: int, contact_id: int | None, observer_id: int | None,
+    *, kept_observer_id: int | None = None,
+) -> None:  # fmt: skip
+    """The contact must be one of the account's, the observer an active user (or, on an edit,
+    the one already recorded: a colleague who has left stays the observer of their sessions)."""
     errors: list[FieldError] = []
     if contact_id is not None:
         contact = find(session, Contact, contact_id)
@@ -133,7 +138,7 @@ def _check_people(
                     f"not to account {account_id} of this session",
                 )
             )
-    if observer_id is not None:
+    if observer_id is not None and observer_id != kept_observer_id:
         observer = find(session, User, observer_id)
         if observer is None or not observer.is_active:
             errors.append(FieldError("observer_id", f"user {observer_id} does not exist"))
@@ -154,11 +159,35 @@ def create_session(session: Session, actor: Actor, data: SessionIn) -> Observati
     session.flush()
     documents.add_revision(
         session, actor, ENTITY, observation.id, observation.version,
-        {k: getattr(observation, k) for k in KPT_FIELDS},
+        {k: getattr(observation, k) for k in (*DETAIL_FIELDS, *KPT_FIELDS)},
     )  # fmt: skip
     record(session, actor, "create", ENTITY, observation.id, None, snapshot(observation))
     _index(session, observation)
     return observation
+
+
+def update_session(
+    session: Session, actor: Actor, observation: ObservationSession, data: SessionEdit
+) -> bool:
+    """Save a session's details (its account stays), checked as on creation.
+
+    Raises InvalidInput for a contact of another account or an unknown or inactive observer,
+    and EditConflict (nothing written; the title and role merged) when someone saved first.
+    Returns False when nothing changed.
+    """
+    _check_people(session, observation.account_id, data.contact_id, data.observer_id,
+                  kept_observer_id=observation.observer_id)  # fmt: skip
+    changes = {k: getattr(data, k) for k in DETAIL_FIELDS}
+    # The same moment given in another timezone is no change; a new one is kept in UTC.
+    held_at = observation.held_at
+    changes["held_at"] = held_at if data.held_at == held_at else data.held_at.astimezone(UTC)
+    changed = documents.save_fields(
+        session, actor, ENTITY, observation, data.version, changes,
+        text_fields=DETAIL_TEXT_FIELDS,
+    )  # fmt: skip
+    if changed:
+        _index(session, observation)
+    return changed
 
 
 def save_kpt(

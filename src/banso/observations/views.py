@@ -28,7 +28,7 @@ from banso.i18n import N_, gettext
 from banso.imports.export import Export, csv_chunks
 from banso.observations import service
 from banso.observations.models import MOMENT_KINDS, ObservationSession
-from banso.observations.schemas import KptEdit, MomentIn, SessionIn
+from banso.observations.schemas import KptEdit, MomentIn, SessionEdit, SessionIn
 from banso.web.deps import DbSession, SignedInUser, WriterUser, actor_of, today_of
 from banso.web.flash import flash
 from banso.web.templating import render
@@ -49,6 +49,7 @@ KIND_LABELS = {
 KIND_ICONS = {"irritation": "💢", "confusion": "❓", "idea": "💡"}
 SEVERITY_LABELS = {1: N_("1 · minor"), 2: N_("2 · slows them down"), 3: N_("3 · blocks them")}
 KPT_LABELS = {"keep": N_("Keep"), "problem": N_("Problem"), "try_next": N_("Try")}
+DETAIL_LABELS = {"title": N_("Title"), "customer_role": N_("Who used the product (their role)")}
 ERRORS = {
     "account_id": N_("Choose the customer."),
     "title": N_("Give the session a title of at most 300 characters."),
@@ -222,6 +223,34 @@ def create_session(
 # ---------------------------------------------------------------- one session
 
 
+def _local_input(value: datetime, zone: ZoneInfo) -> str:
+    """A datetime-local field's value for a stored time, in the workspace timezone."""
+    local = value.astimezone(zone).replace(tzinfo=None, microsecond=0)
+    return local.isoformat(timespec="seconds" if local.second else "minutes")
+
+
+def _details_form(
+    session: Session, observation: ObservationSession, zone: ZoneInfo
+) -> dict[str, Any]:
+    """What the details form needs: the stored values, the account's contacts, the users."""
+    values = {k: getattr(observation, k) or "" for k in service.DETAIL_FIELDS}
+    values["held_at"] = _local_input(observation.held_at, zone)
+    contacts = session.scalars(
+        select(Contact).where(Contact.account_id == observation.account_id)
+        .order_by(Contact.name).limit(500)
+    )  # fmt: skip
+    users = _users(session)
+    observer = find(session, User, observation.observer_id) if observation.observer_id else None
+    if observer is not None and observer not in users:  # left since: still selectable
+        users.append(observer)
+    return {
+        "details": {k: str(v) for k, v in values.items()}, "details_errors": {},
+        "details_version": observation.version, "details_conflict": None,
+        "details_contacts": list(contacts), "details_users": users,
+        "detail_labels": {k: gettext(v) for k, v in DETAIL_LABELS.items()},
+    }  # fmt: skip
+
+
 def _session_page(
     request: Request, session: Session, user: User, observation: ObservationSession,
     extra: dict[str, Any] | None = None, status_code: int = 200,
@@ -235,6 +264,7 @@ def _session_page(
         "moment_values": {"kind": "irritation", "severity": "1"}, "moment_errors": {},
         "kpt": {k: getattr(observation, k) for k in service.KPT_FIELDS},
         "kpt_version": observation.version, "kpt_errors": {}, "conflict": None,
+        **(_details_form(session, observation, _zone(request)) if user.can_write else {}),
         **_helpers(), **(extra or {}),
     }  # fmt: skip
     return render(request, "observations/session.html", context, status_code=status_code)
@@ -246,6 +276,35 @@ def show_session(
 ) -> Response:
     observation = service.get_session(session, observation_id)
     return _session_page(request, session, user, observation)
+
+
+@router.post("/observations/{observation_id:int}/details", response_class=HTMLResponse)
+def save_details(
+    request: Request, observation_id: int, session: DbSession, user: WriterUser,
+    title: str = Form(""), held_at: str = Form(""), customer_role: str = Form(""),
+    contact_id: str = Form(""), observer_id: str = Form(""), recording_url: str = Form(""),
+    version: str = Form(""),
+) -> Response:  # fmt: skip
+    observation = service.get_session(session, observation_id)
+    values = {"title": title, "held_at": held_at, "customer_role": customer_role,
+              "contact_id": contact_id, "observer_id": observer_id,
+              "recording_url": recording_url}  # fmt: skip
+    extra: dict[str, Any]
+    try:
+        when = _local_datetime(held_at, _zone(request))
+        data = SessionEdit(**{**values, "held_at": when, "version": version})
+        changed = service.update_session(session, actor_of(user), observation, data)
+    except (ValidationError, InvalidInput) as exc:
+        session.rollback()
+        extra = {"details": values, "details_errors": _errors(exc), "details_version": version}
+        return _session_page(request, session, user, observation, extra, 422)
+    except EditConflict as conflict:
+        session.rollback()
+        extra = {"details": values, "details_conflict": conflict,
+                 "details_version": conflict.current_version}  # fmt: skip
+        return _session_page(request, session, user, observation, extra, 409)
+    flash(request, gettext("Session details saved.") if changed else gettext("Nothing changed."))
+    return RedirectResponse(f"/observations/{observation.id}", status_code=303)
 
 
 @router.post("/observations/{observation_id:int}/kpt", response_class=HTMLResponse)
