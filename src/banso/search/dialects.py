@@ -24,34 +24,35 @@ from sqlalchemy.sql.elements import BindParameter
 from banso.search.models import AccountSearch
 from banso.search.terms import Needle
 
-FTS_TABLE = "account_search_fts"
-# An FTS5 index over account_search.terms (external content), kept in step by triggers.
-# Alembic cannot describe a virtual table, so it lives outside the migrated schema and is
-# created, and filled from account_search, the first time search needs it.
-_SQLITE_SETUP = (
-    f"CREATE VIRTUAL TABLE {FTS_TABLE} USING fts5(terms, content='account_search', "
-    "content_rowid='account_id', tokenize='ascii', prefix='5', detail='full')",
-    f"""CREATE TRIGGER account_search_fts_insert AFTER INSERT ON account_search BEGIN
-        INSERT INTO {FTS_TABLE}(rowid, terms) VALUES (new.account_id, new.terms); END""",
-    f"""CREATE TRIGGER account_search_fts_delete AFTER DELETE ON account_search BEGIN
-        INSERT INTO {FTS_TABLE}({FTS_TABLE}, rowid, terms)
-        VALUES ('delete', old.account_id, old.terms); END""",
-    f"""CREATE TRIGGER account_search_fts_update AFTER UPDATE ON account_search BEGIN
-        INSERT INTO {FTS_TABLE}({FTS_TABLE}, rowid, terms)
-        VALUES ('delete', old.account_id, old.terms);
-        INSERT INTO {FTS_TABLE}(rowid, terms) VALUES (new.account_id, new.terms); END""",
-    f"INSERT INTO {FTS_TABLE}({FTS_TABLE}) VALUES ('rebuild')",
-)
-SQLITE_TEARDOWN = (
-    "DROP TRIGGER IF EXISTS account_search_fts_insert",
-    "DROP TRIGGER IF EXISTS account_search_fts_delete",
-    "DROP TRIGGER IF EXISTS account_search_fts_update",
-    f"DROP TABLE IF EXISTS {FTS_TABLE}",
-)
+
+def fts5_statements(content: str, key: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(setup, teardown) of an FTS5 index ``<content>_fts`` over the ``terms`` column of the
+    table ``content`` (external content, rowid = ``key``), kept in step by triggers; the setup
+    ends by building the index from the rows already there."""
+    fts = f"{content}_fts"
+    setup = (
+        f"CREATE VIRTUAL TABLE {fts} USING fts5(terms, content='{content}', "
+        f"content_rowid='{key}', tokenize='ascii', prefix='5', detail='full')",
+        f"""CREATE TRIGGER {fts}_insert AFTER INSERT ON {content} BEGIN
+            INSERT INTO {fts}(rowid, terms) VALUES (new.{key}, new.terms); END""",
+        f"""CREATE TRIGGER {fts}_delete AFTER DELETE ON {content} BEGIN
+            INSERT INTO {fts}({fts}, rowid, terms) VALUES ('delete', old.{key}, old.terms); END""",
+        f"""CREATE TRIGGER {fts}_update AFTER UPDATE ON {content} BEGIN
+            INSERT INTO {fts}({fts}, rowid, terms) VALUES ('delete', old.{key}, old.terms);
+            INSERT INTO {fts}(rowid, terms) VALUES (new.{key}, new.terms); END""",
+        f"INSERT INTO {fts}({fts}) VALUES ('rebuild')",
+    )
+    teardown = (
+        f"DROP TRIGGER IF EXISTS {fts}_insert",
+        f"DROP TRIGGER IF EXISTS {fts}_delete",
+        f"DROP TRIGGER IF EXISTS {fts}_update",
+        f"DROP TABLE IF EXISTS {fts}",
+    )
+    return setup, teardown
 
 
-def ensure_index(connection: Connection) -> None:
-    """Create the SQLite FTS5 table on first use (PostgreSQL needs nothing beyond the schema).
+def create_fts_if_missing(connection: Connection, fts: str, setup: tuple[str, ...]) -> None:
+    """Run ``setup`` on SQLite when the FTS5 table ``fts`` does not exist (else nothing).
 
     Checked on every call rather than remembered: a rolled-back transaction or another
     process may have removed or created it meanwhile, and the check costs microseconds.
@@ -60,11 +61,22 @@ def ensure_index(connection: Connection) -> None:
         return
     found = connection.execute(
         text("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = :name"),
-        {"name": FTS_TABLE},
+        {"name": fts},
     ).first()
     if found is None:
-        for statement in _SQLITE_SETUP:
+        for statement in setup:
             connection.execute(text(statement))
+
+
+# An FTS5 index over account_search.terms. Alembic cannot describe a virtual table, so it lives
+# outside the migrated schema and is created, and filled from account_search, when first needed.
+FTS_TABLE = "account_search_fts"
+_SQLITE_SETUP, SQLITE_TEARDOWN = fts5_statements("account_search", "account_id")
+
+
+def ensure_index(connection: Connection) -> None:
+    """Create the SQLite FTS5 table on first use (PostgreSQL needs nothing beyond the schema)."""
+    create_fts_if_missing(connection, FTS_TABLE, _SQLITE_SETUP)
 
 
 def upsert_terms(connection: Connection, rows: list[dict[str, Any]]) -> None:
@@ -96,7 +108,7 @@ def matching_ids(dialect: str, needles: list[Needle]) -> Any:
     """A SELECT of the ids of the accounts whose terms contain every needle."""
     if dialect == "postgresql":
         search = AccountSearch.__table__
-        query = " & ".join(_pg_needle(n) for n in needles)
+        query = pg_query(needles)
         # Written into the SQL, not bound: a prepared statement's generic plan cannot see how
         # rare the terms are and would scan every account for a query that matches none.
         # Safe, as the query is made only of terms (letters) and operators built above.
@@ -105,11 +117,21 @@ def matching_ids(dialect: str, needles: list[Needle]) -> Any:
             search.c.terms.op("@@")(func.to_tsquery(text("'simple'"), inline))
         )
     fts = table(FTS_TABLE, column("rowid"))
-    query = " AND ".join(_fts_needle(n) for n in needles)
+    query = fts_query(needles)
     match: ColumnElement[bool] = text(f"{FTS_TABLE} MATCH :search_query").bindparams(
         search_query=query
     )  # type: ignore[assignment]
     return select(fts.c.rowid).where(match)
+
+
+def pg_query(needles: list[Needle]) -> str:
+    """The tsquery text for PostgreSQL: every needle, a phrase of terms or a prefix."""
+    return " & ".join(_pg_needle(n) for n in needles)
+
+
+def fts_query(needles: list[Needle]) -> str:
+    """The MATCH text for SQLite FTS5: every needle, a phrase of terms or a prefix."""
+    return " AND ".join(_fts_needle(n) for n in needles)
 
 
 def _pg_needle(needle: Needle) -> str:

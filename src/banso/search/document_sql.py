@@ -29,30 +29,12 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.sql.elements import BindParameter
 
+from banso.search import dialects
 from banso.search.models import DocumentSearch
 from banso.search.terms import Needle
 
 FTS_TABLE = "document_search_fts"
-_SQLITE_SETUP = (
-    f"CREATE VIRTUAL TABLE {FTS_TABLE} USING fts5(terms, content='document_search', "
-    "content_rowid='id', tokenize='ascii', prefix='5', detail='full')",
-    f"""CREATE TRIGGER document_search_fts_insert AFTER INSERT ON document_search BEGIN
-        INSERT INTO {FTS_TABLE}(rowid, terms) VALUES (new.id, new.terms); END""",
-    f"""CREATE TRIGGER document_search_fts_delete AFTER DELETE ON document_search BEGIN
-        INSERT INTO {FTS_TABLE}({FTS_TABLE}, rowid, terms)
-        VALUES ('delete', old.id, old.terms); END""",
-    f"""CREATE TRIGGER document_search_fts_update AFTER UPDATE ON document_search BEGIN
-        INSERT INTO {FTS_TABLE}({FTS_TABLE}, rowid, terms)
-        VALUES ('delete', old.id, old.terms);
-        INSERT INTO {FTS_TABLE}(rowid, terms) VALUES (new.id, new.terms); END""",
-    f"INSERT INTO {FTS_TABLE}({FTS_TABLE}) VALUES ('rebuild')",
-)
-SQLITE_TEARDOWN = (
-    "DROP TRIGGER IF EXISTS document_search_fts_insert",
-    "DROP TRIGGER IF EXISTS document_search_fts_delete",
-    "DROP TRIGGER IF EXISTS document_search_fts_update",
-    f"DROP TABLE IF EXISTS {FTS_TABLE}",
-)
+_SQLITE_SETUP, SQLITE_TEARDOWN = dialects.fts5_statements("document_search", "id")
 _COLUMNS = (
     DocumentSearch.id,
     DocumentSearch.kind,
@@ -91,15 +73,7 @@ class Row:
 
 def ensure_index(connection: Connection) -> None:
     """Create the SQLite FTS5 table on first use (PostgreSQL needs nothing beyond the schema)."""
-    if connection.dialect.name != "sqlite":
-        return
-    found = connection.execute(
-        text("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = :name"),
-        {"name": FTS_TABLE},
-    ).first()
-    if found is None:
-        for statement in _SQLITE_SETUP:
-            connection.execute(text(statement))
+    dialects.create_fts_if_missing(connection, FTS_TABLE, _SQLITE_SETUP)
 
 
 def clear(connection: Connection) -> None:
@@ -325,7 +299,7 @@ def _where(filters: Filters) -> list[ColumnElement[bool]]:
 
 
 def _pg_tsquery(needles: list[Needle]) -> Any:
-    query = " & ".join(_pg_needle(n) for n in needles)
+    query = dialects.pg_query(needles)
     # Written into the SQL, not bound: a generic plan cannot see how rare the terms are.
     # Safe, as the query is made only of terms (letters) and the operators built here.
     inline: BindParameter[str] = bindparam("search_query", query, literal_execute=True)
@@ -336,18 +310,6 @@ def _matching_ids(dialect: str, needles: list[Needle]) -> Select[Any]:
     """A SELECT of the ids of the documents whose terms contain every needle."""
     if dialect == "postgresql":
         return select(DocumentSearch.id).where(DocumentSearch.terms.op("@@")(_pg_tsquery(needles)))
-    fts_query = " AND ".join(_fts_needle(n) for n in needles)
+    fts_query = dialects.fts_query(needles)
     match = text(f"{FTS_TABLE} MATCH :search_query").bindparams(search_query=fts_query)
     return select(literal_column("rowid")).select_from(text(FTS_TABLE)).where(match)
-
-
-def _pg_needle(needle: Needle) -> str:
-    if needle.prefix:
-        return f"{needle.terms[0]}:*"
-    return "(" + " <-> ".join(needle.terms) + ")"
-
-
-def _fts_needle(needle: Needle) -> str:
-    if needle.prefix:
-        return f"{needle.terms[0]}*"
-    return '"' + " ".join(needle.terms) + '"'
